@@ -1,0 +1,60 @@
+"""Writes about identities: robeings, their API keys, users."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from accounts.models import Robeing, RobeingAPIKey, User
+from accounts.selectors import api_key_cache, slack_user_cache
+from robeing_site.errors import InvalidInput, NotFound
+
+
+def robeing_get_or_create(*, robeing_id: str, name: str = "") -> tuple[Robeing, bool]:
+    """Register a robeing if it is new. Safe under concurrent calls (primary key)."""
+    robeing = Robeing(robeing_id=robeing_id, name=name)
+    try:
+        robeing.full_clean(validate_unique=False)
+    except Exception as exc:  # django ValidationError -> our one error shape
+        raise InvalidInput.for_field("robeing_id", "; ".join(getattr(exc, "messages", [str(exc)])))
+    robeing, created = Robeing.objects.get_or_create(
+        robeing_id=robeing_id, defaults={"name": name}
+    )
+    return robeing, created
+
+
+def robeing_set_active(*, robeing_id: str, is_active: bool) -> Robeing:
+    updated = Robeing.objects.filter(robeing_id=robeing_id).update(is_active=is_active)
+    if not updated:
+        raise NotFound(f"Robeing {robeing_id!r} does not exist.", code="robeing_not_found")
+    # A deactivated robeing's keys must stop working in this process at once.
+    api_key_cache.clear()
+    return Robeing.objects.get(robeing_id=robeing_id)
+
+
+@transaction.atomic
+def api_key_create(*, robeing_id: str, name: str = "default") -> tuple[RobeingAPIKey, str]:
+    """Create a key for a robeing (registering the robeing if needed).
+
+    Returns the stored key row and the raw key, which exists only in this
+    return value: the database keeps a SHA-512 hash.
+    """
+    robeing, _ = robeing_get_or_create(robeing_id=robeing_id)
+    api_key, raw_key = RobeingAPIKey.objects.create_key(robeing=robeing, name=name[:50])
+    return api_key, raw_key
+
+
+def api_key_revoke(*, prefix: str) -> RobeingAPIKey:
+    """Revoke a key by its public prefix. Revocation cannot be undone."""
+    updated = RobeingAPIKey.objects.filter(prefix=prefix).update(revoked=True)
+    if not updated:
+        raise NotFound(f"No API key with prefix {prefix!r}.", code="api_key_not_found")
+    # Effective at once here; other processes drop it within API_KEY_CACHE_SECONDS.
+    api_key_cache.clear()
+    return RobeingAPIKey.objects.get(prefix=prefix)
+
+
+def user_set_slack_user_id(*, user: User, slack_user_id: str | None) -> User:
+    user.slack_user_id = slack_user_id or None
+    user.save(update_fields=["slack_user_id"])
+    slack_user_cache.clear()
+    return user

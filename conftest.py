@@ -1,0 +1,93 @@
+"""Shared test fixtures. The suite runs on PostgreSQL (DATABASE_URL) and again
+on SQLite without it; tests marked `postgresql` are skipped on SQLite."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from rest_framework.test import APIClient
+
+from accounts import services as account_services
+from accounts.selectors import api_key_cache, slack_user_cache
+from accounts.tests.factories import RobeingFactory, UserFactory
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    from django.conf import settings
+
+    if settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL")
+    for item in items:
+        if "postgresql" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_process_caches():
+    # The per-process caches would otherwise carry keys and users across tests.
+    api_key_cache.clear()
+    slack_user_cache.clear()
+    yield
+    api_key_cache.clear()
+    slack_user_cache.clear()
+
+
+@pytest.fixture
+def robeing(db):
+    return RobeingFactory(robeing_id="rb8001", name="Demo 8001")
+
+
+@pytest.fixture
+def other_robeing(db):
+    return RobeingFactory(robeing_id="rb10508", name="Demo 10508")
+
+
+@pytest.fixture
+def api_key(robeing) -> str:
+    _, raw_key = account_services.api_key_create(robeing_id=robeing.robeing_id, name="test")
+    return raw_key
+
+
+@pytest.fixture
+def other_api_key(other_robeing) -> str:
+    _, raw_key = account_services.api_key_create(robeing_id=other_robeing.robeing_id, name="test")
+    return raw_key
+
+
+@pytest.fixture
+def bot_client(api_key) -> APIClient:
+    """An API client authenticated as rb8001's bot."""
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {api_key}")
+    return client
+
+
+@pytest.fixture
+def other_bot_client(other_api_key) -> APIClient:
+    """An API client authenticated as rb10508's bot: the 'other user' of every auth test."""
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {other_api_key}")
+    return client
+
+
+@pytest.fixture
+def staff_user(db):
+    return UserFactory(email="operator@example.com", is_staff=True, is_superuser=False)
+
+
+@pytest.fixture
+def superuser(db):
+    return UserFactory(email="root@example.com", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def staff_client(staff_user) -> APIClient:
+    client = APIClient()
+    client.force_login(staff_user)
+    return client
+
+
+@pytest.fixture
+def on_postgresql() -> bool:
+    return connection.vendor == "postgresql"

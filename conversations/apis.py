@@ -1,0 +1,202 @@
+"""Thin HTTP views: validate and translate; services and selectors decide."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pydantic
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.pagination import CursorPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from conversations import selectors, services
+from conversations.models import ConversationLog
+from conversations.schemas import (
+    CONTEXT_DEFAULT_TURNS,
+    BatchIn,
+    BatchItemOut,
+    BatchOut,
+    ContextOut,
+    ContextQuery,
+    HistoryQuery,
+    TurnIn,
+    TurnOut,
+)
+from robeing_site.api import (
+    ERROR_RESPONSES,
+    WRITE_ERROR_RESPONSES,
+    RobeingScopedAPIView,
+    pydantic_errors,
+    validate_input,
+)
+from robeing_site.errors import InvalidInput
+
+TAG = ["conversations"]
+
+
+def turn_out(row: ConversationLog) -> dict[str, Any]:
+    return TurnOut.model_validate(row, from_attributes=True).model_dump(mode="json")
+
+
+class HistoryPagination(CursorPagination):
+    ordering = ("-timestamp", "-id")
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+    def decode_cursor(self, request: Request):
+        try:
+            return super().decode_cursor(request)
+        except Exception as exc:  # DRF answers 404 for a bad cursor; it is bad input.
+            raise InvalidInput.for_field("cursor", "Invalid cursor.") from exc
+
+
+HISTORY_PARAMETERS = [
+    OpenApiParameter(name, OpenApiTypes.STR, description=description)
+    for name, description in (
+        ("user_id", "Only turns of this user (UUID)."),
+        ("slack_user_id", "Only turns of this Slack user."),
+        ("channel_id", "Only turns in this channel."),
+        ("thread_ts", "Only turns in this thread."),
+        ("intent", "Only turns with this intent."),
+        ("since", "Turns at or after this time (ISO 8601 with offset)."),
+        ("until", "Turns before this time (ISO 8601 with offset)."),
+        ("cursor", "Opaque cursor from `next` or `previous`."),
+        ("page_size", "1-200, default 50."),
+    )
+]
+HistoryPage = inline_serializer(
+    "ConversationHistoryPage",
+    {
+        "next": serializers.URLField(allow_null=True),
+        "previous": serializers.URLField(allow_null=True),
+        "results": serializers.ListField(child=serializers.DictField()),
+    },
+)
+
+
+class ConversationListCreateApi(RobeingScopedAPIView):
+    max_body_setting = "API_MAX_TURN_BODY_BYTES"
+
+    @extend_schema(
+        tags=TAG,
+        operation_id="conversation_turn_create",
+        summary="Log one turn",
+        request=TurnIn,
+        responses={
+            status.HTTP_201_CREATED: TurnOut,
+            status.HTTP_200_OK: TurnOut,
+            **WRITE_ERROR_RESPONSES,
+        },
+        description=(
+            "Stores one turn (PII masked first). 201 with the stored row; the same "
+            "`event_id` again answers 200 with the original row and stores nothing."
+        ),
+    )
+    def post(self, request: Request, robeing_id: str) -> Response:
+        turn = validate_input(TurnIn, request.data)
+        row, created = services.conversation_turn_record(robeing_id=robeing_id, turn=turn)
+        return Response(turn_out(row), status=201 if created else 200)
+
+    @extend_schema(
+        tags=TAG,
+        operation_id="conversation_history",
+        summary="Conversation history, newest first",
+        parameters=HISTORY_PARAMETERS,
+        responses={status.HTTP_200_OK: HistoryPage, **ERROR_RESPONSES},
+    )
+    def get(self, request: Request, robeing_id: str) -> Response:
+        query = validate_input(HistoryQuery, request.query_params.dict())
+        filters = query.model_dump(exclude={"cursor", "page_size"}, exclude_none=True)
+        queryset = selectors.conversation_history(robeing_id=robeing_id, **filters)
+        paginator = HistoryPagination()
+        page = paginator.paginate_queryset(queryset, request, view=self)
+        return paginator.get_paginated_response([turn_out(row) for row in page])
+
+
+class ConversationBatchApi(RobeingScopedAPIView):
+    @extend_schema(
+        tags=TAG,
+        operation_id="conversation_turn_batch",
+        summary="Log up to 1,000 turns",
+        request=BatchIn,
+        responses={status.HTTP_200_OK: BatchOut, **WRITE_ERROR_RESPONSES},
+        description=(
+            "Each item is validated on its own: valid turns are stored (one INSERT) even "
+            "when others fail. `results[i].status` is created, duplicate (event_id seen "
+            "before; `id` is the original row) or error (with field messages)."
+        ),
+    )
+    def post(self, request: Request, robeing_id: str) -> Response:
+        body = validate_input(BatchIn, request.data)
+        results: list[BatchItemOut | None] = [None] * len(body.turns)
+        valid: list[tuple[int, TurnIn]] = []
+        for index, item in enumerate(body.turns):
+            try:
+                valid.append((index, TurnIn.model_validate(item)))
+            except pydantic.ValidationError as exc:
+                errors = [e.as_dict() for e in pydantic_errors(exc, prefix=f"turns[{index}]")]
+                results[index] = BatchItemOut(index=index, status="error", errors=errors)
+        outcomes = services.conversation_turns_record(
+            robeing_id=robeing_id, turns=[turn for _, turn in valid]
+        )
+        for (index, _), outcome in zip(valid, outcomes):
+            results[index] = _batch_item(index, outcome)
+        return Response(_batch_summary(results).model_dump(mode="json", exclude_none=True))
+
+
+def _batch_item(index: int, outcome: services.TurnOutcome) -> BatchItemOut:
+    if outcome.status == "error":
+        errors = [
+            {**e.as_dict(), "field": f"turns[{index}].{e.field}"} for e in outcome.errors or []
+        ]
+        return BatchItemOut(index=index, status="error", errors=errors)
+    return BatchItemOut(
+        index=index, status=outcome.status, id=outcome.turn.id, event_id=outcome.turn.event_id
+    )
+
+
+def _batch_summary(results: list[BatchItemOut]) -> BatchOut:
+    def count(name: str) -> int:
+        return sum(1 for r in results if r.status == name)
+
+    return BatchOut(
+        created=count("created"),
+        duplicates=count("duplicate"),
+        errors=count("error"),
+        results=results,
+    )
+
+
+class ConversationContextApi(RobeingScopedAPIView):
+    @extend_schema(
+        tags=TAG,
+        operation_id="conversation_context",
+        summary="The last turns of a conversation, oldest first",
+        parameters=[
+            OpenApiParameter("channel_id", OpenApiTypes.STR, required=True),
+            OpenApiParameter(
+                "thread_ts", OpenApiTypes.STR, description="Thread root ts; omit outside threads."
+            ),
+            OpenApiParameter(
+                "limit", OpenApiTypes.INT, description=f"1-100, default {CONTEXT_DEFAULT_TURNS}."
+            ),
+        ],
+        responses={status.HTTP_200_OK: ContextOut, **ERROR_RESPONSES},
+    )
+    def get(self, request: Request, robeing_id: str) -> Response:
+        query = validate_input(ContextQuery, request.query_params.dict())
+        limit = query.limit or CONTEXT_DEFAULT_TURNS
+        turns = selectors.conversation_context(
+            robeing_id=robeing_id, channel_id=query.channel_id, thread_ts=query.thread_ts, limit=limit
+        )
+        body = {
+            "channel_id": query.channel_id,
+            "thread_ts": query.thread_ts,
+            "limit": limit,
+            "turns": [turn_out(row) for row in turns],
+        }
+        return Response(body)

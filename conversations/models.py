@@ -1,0 +1,97 @@
+"""conversation_log: every turn a robeing handles, on the seed's schema."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+MESSAGE_MAX_CHARS = 40_000  # Slack's own limit for a message's text.
+
+
+class ChannelType(models.TextChoices):
+    # The values Slack puts in an event's `channel_type`.
+    CHANNEL = "channel", _("public channel")
+    GROUP = "group", _("private channel")
+    IM = "im", _("direct message")
+    MPIM = "mpim", _("group direct message")
+    APP_HOME = "app_home", _("app home")
+
+
+class ConversationLog(models.Model):
+    id = models.BigAutoField(primary_key=True)
+    # A real foreign key for integrity, stored in the seed's varchar column.
+    robeing = models.ForeignKey(
+        "accounts.Robeing",
+        on_delete=models.PROTECT,
+        db_column="robeing_id",
+        related_name="+",
+        verbose_name=_("robeing"),
+    )
+    channel_id = models.CharField(_("channel"), max_length=100, blank=True, default="")
+    message = models.TextField(_("message"))
+    response = models.TextField(_("response"), blank=True, default="")
+    intent = models.CharField(_("intent"), max_length=100, blank=True, default="")
+    confidence = models.FloatField(_("confidence"), null=True, blank=True)
+    timestamp = models.DateTimeField(_("time"), default=timezone.now)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        db_column="user_id",
+        related_name="+",
+        verbose_name=_("user"),
+    )
+    slack_user_id = models.CharField(_("Slack user"), max_length=100, blank=True, default="")
+    thread_ts = models.CharField(_("thread"), max_length=128, blank=True, default="")
+    channel_type = models.CharField(
+        _("channel type"), max_length=32, blank=True, default="", choices=ChannelType.choices
+    )
+    metadata = models.JSONField(_("metadata"), default=dict, blank=True)
+    # The bot's idempotency key (Slack event id or "channel:ts"): Slack retries an
+    # event up to three times and each retry must land on the same row.
+    event_id = models.CharField(_("event id"), max_length=255, null=True, blank=True)
+    created_at = models.DateTimeField(_("ingested"), default=timezone.now, editable=False)
+
+    class Meta:
+        db_table = "conversation_log"
+        verbose_name = _("conversation turn")
+        verbose_name_plural = _("conversation log")
+        constraints = [
+            # Idempotent ingestion: INSERT ... ON CONFLICT DO NOTHING on this.
+            models.UniqueConstraint(
+                fields=("robeing", "event_id"),
+                condition=Q(event_id__isnull=False),
+                name="conv_robeing_event_uniq",
+            ),
+            models.CheckConstraint(
+                condition=Q(confidence__isnull=True) | Q(confidence__gte=0, confidence__lte=1),
+                name="conv_confidence_0_1",
+            ),
+        ]
+        indexes = [
+            # Seed 6.1: a person's history across robeings (and GDPR erasure by user).
+            models.Index(fields=("user", "-timestamp"), name="conv_user_time_idx"),
+            # Seed 6.1: a robeing's history, newest first (history API, admin filter).
+            models.Index(fields=("robeing", "-timestamp", "-id"), name="conv_robeing_time_idx"),
+            # The context endpoint and the admin thread page: the last N turns of one
+            # conversation (robeing, channel, thread), newest first.
+            models.Index(
+                fields=("robeing", "channel_id", "thread_ts", "-timestamp", "-id"),
+                name="conv_thread_time_idx",
+            ),
+            # The admin list across all robeings, newest first; archiving by age.
+            models.Index(fields=("-timestamp", "-id"), name="conv_time_idx"),
+            # Exact-match admin search and history filter on a Slack user; GDPR by Slack id.
+            models.Index(fields=("slack_user_id", "-timestamp"), name="conv_slack_user_idx"),
+            # Exact-match admin search on a thread across robeings.
+            models.Index(fields=("thread_ts",), name="conv_thread_ts_idx"),
+        ]
+        # Trigram GIN indexes for the admin's substring search live in a
+        # PostgreSQL-only migration (0002), since SQLite has no pg_trgm.
+
+    def __str__(self) -> str:
+        return f"#{self.id} {self.robeing_id} {self.timestamp:%Y-%m-%d %H:%M}"

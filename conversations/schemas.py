@@ -1,0 +1,200 @@
+"""The shapes bots send and receive, validated with pydantic.
+
+pydantic (Rust core) validates a turn in a few microseconds where a DRF
+serializer takes a hundred or more; on a 1,000-turn batch that is the
+difference between validation and the database dominating the request.
+The same models document the API (drf-spectacular's pydantic extension).
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from datetime import datetime, timedelta
+from typing import Annotated, Any, Literal
+
+import orjson
+from django.conf import settings
+from django.utils import timezone
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictFloat,
+    StrictStr,
+    field_validator,
+    model_validator,
+)
+
+from conversations.models import MESSAGE_MAX_CHARS, ChannelType
+
+
+def _reject_nul(value: str) -> str:
+    # PostgreSQL text and jsonb cannot hold U+0000; say so instead of failing later.
+    if "\x00" in value:
+        raise ValueError("must not contain NUL (\\u0000) characters")
+    return value
+
+
+def _none_as_empty(value: Any) -> Any:
+    return "" if value is None else value
+
+
+def _text(max_length: int) -> Any:
+    return Annotated[
+        StrictStr,
+        BeforeValidator(_none_as_empty),
+        Field(max_length=max_length),
+        AfterValidator(_reject_nul),
+    ]
+
+
+LongText = _text(MESSAGE_MAX_CHARS)
+ChannelTypeValue = Literal["", *ChannelType.values]  # type: ignore[valid-type]
+
+
+def _metadata_strings_have_no_nul(value: Any) -> None:
+    if isinstance(value, str):
+        _reject_nul(value)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _reject_nul(key)
+            _metadata_strings_have_no_nul(item)
+    elif isinstance(value, list):
+        for item in value:
+            _metadata_strings_have_no_nul(item)
+
+
+class TurnIn(BaseModel):
+    """One conversation turn as a bot reports it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    message: LongText = Field(description="What the person said (masked before storage).")
+    response: LongText = Field("", description="What the robeing answered.")
+    channel_id: _text(100) = ""
+    thread_ts: _text(128) = Field("", description="Slack thread root ts; empty outside threads.")
+    channel_type: ChannelTypeValue = ""
+    intent: _text(100) = ""
+    confidence: StrictFloat | None = Field(None, ge=0, le=1, description="0..1")
+    timestamp: AwareDatetime | None = Field(
+        None, description="When the turn happened, ISO 8601 with a UTC offset; defaults to now."
+    )
+    user_id: uuid.UUID | None = None
+    slack_user_id: _text(100) = ""
+    event_id: Annotated[StrictStr, Field(min_length=1, max_length=255), AfterValidator(_reject_nul)] | None = (
+        Field(None, description="Idempotency key (Slack event id or channel:ts). Retries return the first row.")
+    )
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("confidence")
+    @classmethod
+    def _finite(cls, value: float | None) -> float | None:
+        if value is not None and not math.isfinite(value):
+            raise ValueError("must be a finite number between 0 and 1")
+        return value
+
+    @field_validator("timestamp")
+    @classmethod
+    def _not_in_the_future(cls, value: datetime | None) -> datetime | None:
+        skew = timedelta(seconds=settings.CONVERSATION_MAX_CLOCK_SKEW_SECONDS)
+        if value is not None and value > timezone.now() + skew:
+            raise ValueError(f"must not be more than {skew.seconds} seconds in the future")
+        return value
+
+    @field_validator("metadata")
+    @classmethod
+    def _small_and_storable(cls, value: dict[str, Any]) -> dict[str, Any]:
+        _metadata_strings_have_no_nul(value)
+        size = len(orjson.dumps(value))
+        limit = settings.CONVERSATION_METADATA_MAX_BYTES
+        if size > limit:
+            raise ValueError(f"is {size} bytes as JSON; the limit is {limit} bytes")
+        return value
+
+    @model_validator(mode="after")
+    def _says_something(self) -> TurnIn:
+        if not self.message and not self.response:
+            raise ValueError("a turn needs a message or a response")
+        return self
+
+
+class TurnOut(BaseModel):
+    """A stored turn."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    robeing_id: str
+    channel_id: str
+    channel_type: str
+    thread_ts: str
+    user_id: uuid.UUID | None
+    slack_user_id: str
+    message: str
+    response: str
+    intent: str
+    confidence: float | None
+    timestamp: datetime
+    event_id: str | None
+    metadata: dict[str, Any]
+    created_at: datetime
+
+
+class BatchIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    # Items are validated one by one in the view so that one bad turn does not
+    # reject the others; here they are only required to be a list of objects.
+    turns: list[dict[str, Any]] = Field(min_length=1, max_length=1000)
+
+
+class BatchItemOut(BaseModel):
+    index: int
+    status: Literal["created", "duplicate", "error"]
+    id: int | None = None
+    event_id: str | None = None
+    errors: list[dict[str, str]] | None = None
+
+
+class BatchOut(BaseModel):
+    created: int
+    duplicates: int
+    errors: int
+    results: list[BatchItemOut]
+
+
+class HistoryQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    user_id: uuid.UUID | None = None
+    slack_user_id: str | None = Field(None, max_length=100)
+    channel_id: str | None = Field(None, max_length=100)
+    thread_ts: str | None = Field(None, max_length=128)
+    intent: str | None = Field(None, max_length=100)
+    since: AwareDatetime | None = None
+    until: AwareDatetime | None = None
+    cursor: str | None = None
+    page_size: int | None = Field(None, ge=1, le=200)
+
+
+CONTEXT_DEFAULT_TURNS = 20
+CONTEXT_MAX_TURNS = 100
+
+
+class ContextQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    channel_id: str = Field(min_length=1, max_length=100)
+    thread_ts: str = Field("", max_length=128)
+    limit: int | None = Field(None, ge=1, le=CONTEXT_MAX_TURNS)
+
+
+class ContextOut(BaseModel):
+    channel_id: str
+    thread_ts: str
+    limit: int
+    turns: list[TurnOut]

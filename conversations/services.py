@@ -1,0 +1,199 @@
+"""Writes to conversation_log.
+
+Ingestion is the hottest path in the system: a single turn costs one INSERT
+(the API key and the Slack-user lookup are cached), and a batch of up to 1,000
+turns one multi-row INSERT. Idempotency rests on the unique constraint on
+(robeing_id, event_id): `INSERT ... ON CONFLICT DO NOTHING RETURNING` inserts
+the first copy of an event, and a retry, concurrent or not, finds the original.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Literal
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from accounts import selectors as account_selectors
+from conversations.masking import mask_pii
+from conversations.models import ConversationLog
+from conversations.schemas import TurnIn
+from robeing_site.errors import FieldError, InvalidInput
+
+# Columns written at ingestion, in INSERT order.
+_INSERT_FIELDS = [
+    ConversationLog._meta.get_field(name)
+    for name in (
+        "robeing", "channel_id", "message", "response", "intent", "confidence", "timestamp",
+        "user", "slack_user_id", "thread_ts", "channel_type", "metadata", "event_id", "created_at",
+    )
+]  # fmt: skip
+PII_METADATA_KEY = "pii_masked"
+
+
+@dataclass
+class TurnOutcome:
+    status: Literal["created", "duplicate", "error"]
+    turn: ConversationLog | None = None
+    errors: list[FieldError] | None = None
+
+
+def conversation_turn_record(*, robeing_id: str, turn: TurnIn) -> tuple[ConversationLog, bool]:
+    """Store one turn. Returns (row, created); a repeated event_id returns the
+    original row and created=False."""
+    outcome = conversation_turns_record(robeing_id=robeing_id, turns=[turn])[0]
+    if outcome.status == "error":
+        raise InvalidInput("Invalid input.", errors=outcome.errors)
+    return outcome.turn, outcome.status == "created"
+
+
+def conversation_turns_record(*, robeing_id: str, turns: list[TurnIn]) -> list[TurnOutcome]:
+    """Store many turns in one INSERT; one outcome per turn, in order.
+
+    Turns naming an unknown user_id are reported as errors and the rest stored.
+    """
+    now = timezone.now()
+    unknown_users = _unknown_user_ids({t.user_id for t in turns if t.user_id})
+    slack_users = account_selectors.user_ids_for_slack_users(
+        slack_user_ids={t.slack_user_id for t in turns if t.slack_user_id and not t.user_id}
+    )
+    masking = pii_masking_enabled(robeing_id=robeing_id)
+    outcomes: list[TurnOutcome | None] = [None] * len(turns)
+    pending: list[tuple[int, ConversationLog]] = []
+    for index, turn in enumerate(turns):
+        if turn.user_id in unknown_users:
+            error = FieldError("user_id", "unknown_user", f"No user with id {turn.user_id}.")
+            outcomes[index] = TurnOutcome("error", errors=[error])
+            continue
+        row = _row_from_turn(robeing_id, turn, now, slack_users, masking)
+        pending.append((index, row))
+    for index, outcome in zip(
+        [i for i, _ in pending], _insert_ignoring_duplicates(robeing_id, [r for _, r in pending])
+    ):
+        outcomes[index] = outcome
+    return outcomes  # type: ignore[return-value]
+
+
+def pii_masking_enabled(*, robeing_id: str) -> bool:
+    """Whether PII is masked at ingestion for this robeing.
+
+    Always on for now; the settings issue (#4) makes it a per-robeing setting
+    (`system_settings.pii_masking`) and replaces this body with that lookup.
+    """
+    return True
+
+
+def _unknown_user_ids(user_ids: set[uuid.UUID]) -> set[uuid.UUID]:
+    if not user_ids:
+        return set()
+    known = account_selectors.existing_user_ids(user_ids=user_ids)
+    return user_ids - known
+
+
+def _row_from_turn(
+    robeing_id: str,
+    turn: TurnIn,
+    now,
+    slack_users: dict[str, uuid.UUID],
+    masking: bool,
+) -> ConversationLog:
+    message, response, metadata = turn.message, turn.response, dict(turn.metadata)
+    metadata.pop(PII_METADATA_KEY, None)  # Reserved: only the server writes it.
+    if masking:
+        message, response, metadata = _masked(message, response, metadata)
+    return ConversationLog(
+        robeing_id=robeing_id,
+        channel_id=turn.channel_id,
+        message=message,
+        response=response,
+        intent=turn.intent,
+        confidence=turn.confidence,
+        timestamp=turn.timestamp or now,
+        user_id=turn.user_id or slack_users.get(turn.slack_user_id),
+        slack_user_id=turn.slack_user_id,
+        thread_ts=turn.thread_ts,
+        channel_type=turn.channel_type,
+        metadata=metadata,
+        event_id=turn.event_id,
+        created_at=now,
+    )
+
+
+def _masked(message: str, response: str, metadata: dict) -> tuple[str, str, dict]:
+    masked_message = mask_pii(message)
+    masked_response = mask_pii(response)
+    counts = dict(masked_message.counts)
+    for kind, count in masked_response.counts.items():
+        counts[kind] = counts.get(kind, 0) + count
+    if counts:
+        metadata[PII_METADATA_KEY] = counts
+    return masked_message.text, masked_response.text, metadata
+
+
+def _insert_ignoring_duplicates(robeing_id: str, rows: list[ConversationLog]) -> list[TurnOutcome]:
+    """INSERT all rows, skipping those whose (robeing_id, event_id) exists; then
+    fetch the originals of the skipped ones. One INSERT per backend batch size
+    (all of them on PostgreSQL), inside one transaction."""
+    if not rows:
+        return []
+    batch_size = connection.ops.bulk_batch_size(_INSERT_FIELDS, rows) or len(rows)
+    returned: list[tuple[int, str | None]] = []
+    with transaction.atomic():
+        for start in range(0, len(rows), batch_size):
+            returned.extend(_insert_batch(rows[start : start + batch_size]))
+    return _match_outcomes(robeing_id, rows, returned)
+
+
+def _insert_batch(rows: list[ConversationLog]) -> list[tuple[int, str | None]]:
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in _INSERT_FIELDS)
+    placeholders = "(" + ", ".join(["%s"] * len(_INSERT_FIELDS)) + ")"
+    params: list[object] = []
+    for row in rows:
+        params.extend(f.get_db_prep_save(getattr(row, f.attname), connection) for f in _INSERT_FIELDS)
+    sql = (
+        f"INSERT INTO {quote(ConversationLog._meta.db_table)} ({columns}) "
+        f"VALUES {', '.join([placeholders] * len(rows))} "
+        "ON CONFLICT DO NOTHING RETURNING id, event_id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _match_outcomes(
+    robeing_id: str, rows: list[ConversationLog], returned: list[tuple[int, str | None]]
+) -> list[TurnOutcome]:
+    # Rows with an event_id are matched by it. Rows without one cannot conflict,
+    # so they all come back, in VALUES order (the guarantee bulk_create uses too).
+    ids_by_event = {event_id: row_id for row_id, event_id in returned if event_id is not None}
+    ids_without_event = iter(row_id for row_id, event_id in returned if event_id is None)
+    outcomes: list[TurnOutcome] = []
+    duplicates: dict[str, list[int]] = {}
+    for position, row in enumerate(rows):
+        if row.event_id is None:
+            row.id = next(ids_without_event)
+        elif row.event_id in ids_by_event:
+            row.id = ids_by_event.pop(row.event_id)  # first copy in this request wins
+        else:
+            duplicates.setdefault(row.event_id, []).append(position)
+            outcomes.append(TurnOutcome("duplicate"))
+            continue
+        row._state.adding = False
+        outcomes.append(TurnOutcome("created", turn=row))
+    if duplicates:
+        originals = ConversationLog.objects.filter(
+            robeing_id=robeing_id, event_id__in=list(duplicates)
+        )
+        for original in originals:
+            for position in duplicates.pop(original.event_id):
+                outcomes[position].turn = original
+    # An original that vanished between the INSERT and the SELECT (erased in
+    # between) cannot be returned; say so rather than pretend it was stored.
+    for positions in duplicates.values():
+        for position in positions:
+            error = FieldError("event_id", "conflict", "The original turn was deleted; retry.")
+            outcomes[position] = TurnOutcome("error", errors=[error])
+    return outcomes

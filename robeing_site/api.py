@@ -1,0 +1,152 @@
+"""Plumbing shared by every API view: one error shape, input validation, body caps."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, TypeVar
+
+import pydantic
+from django.conf import settings
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404
+from rest_framework import exceptions as drf_exceptions
+from rest_framework import status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.selectors import RobeingPrincipal, robeing_get
+from robeing_site.errors import (
+    ApplicationError,
+    FieldError,
+    InvalidInput,
+    PayloadTooLarge,
+)
+
+logger = logging.getLogger(__name__)
+ModelT = TypeVar("ModelT", bound=pydantic.BaseModel)
+
+
+def _drf_detail_to_errors(detail: Any, prefix: str = "") -> list[FieldError]:
+    """Flatten DRF's nested error detail into field paths like `items[2].message`."""
+    if isinstance(detail, dict):
+        errors: list[FieldError] = []
+        for key, value in detail.items():
+            path = f"{prefix}.{key}" if prefix else str(key)
+            errors.extend(_drf_detail_to_errors(value, path))
+        return errors
+    if isinstance(detail, list):
+        if all(isinstance(item, (str, drf_exceptions.ErrorDetail)) for item in detail):
+            return [
+                FieldError(prefix or "non_field_errors", getattr(item, "code", "invalid"), str(item))
+                for item in detail
+            ]
+        errors = []
+        for index, item in enumerate(detail):
+            errors.extend(_drf_detail_to_errors(item, f"{prefix}[{index}]"))
+        return errors
+    return [FieldError(prefix or "non_field_errors", getattr(detail, "code", "invalid"), str(detail))]
+
+
+def _error_body(code: str, message: str, errors: list[FieldError]) -> dict[str, Any]:
+    return {"code": code, "message": message, "errors": [e.as_dict() for e in errors]}
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """The one error path: domain and DRF exceptions become one JSON shape."""
+    if isinstance(exc, ApplicationError):
+        return Response(_error_body(exc.code, exc.message, exc.errors), status=exc.status_code)
+    if isinstance(exc, Http404):
+        exc = drf_exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = drf_exceptions.PermissionDenied()
+    if not isinstance(exc, drf_exceptions.APIException):
+        return None  # A real bug: let Django log it and answer 500.
+
+    headers = {}
+    if getattr(exc, "auth_header", None):
+        headers["WWW-Authenticate"] = exc.auth_header
+    if getattr(exc, "wait", None):
+        headers["Retry-After"] = str(int(exc.wait))
+    if isinstance(exc, drf_exceptions.ValidationError):
+        body = _error_body("validation_error", "Invalid input.", _drf_detail_to_errors(exc.detail))
+    else:
+        code = exc.get_codes() if isinstance(exc.get_codes(), str) else exc.default_code
+        if isinstance(exc, drf_exceptions.ParseError):
+            code = "malformed_json"
+        body = _error_body(code, str(exc.detail), [])
+    return Response(body, status=exc.status_code, headers=headers)
+
+
+def pydantic_errors(exc: pydantic.ValidationError, prefix: str = "") -> list[FieldError]:
+    errors = []
+    for err in exc.errors(include_url=False, include_input=False):
+        path = prefix
+        for part in err["loc"]:
+            path = f"{path}[{part}]" if isinstance(part, int) else (f"{path}.{part}" if path else str(part))
+        message = err["msg"].removeprefix("Value error, ")
+        errors.append(FieldError(path or "non_field_errors", err["type"], message))
+    return errors
+
+
+def validate_input(model: type[ModelT], data: Any) -> ModelT:
+    """Validate a request body (or query dict) with a pydantic model, or raise InvalidInput."""
+    if not isinstance(data, dict):
+        raise InvalidInput.for_field("non_field_errors", "Expected a JSON object.", "type_error")
+    try:
+        return model.model_validate(data)
+    except pydantic.ValidationError as exc:
+        raise InvalidInput("Invalid input.", errors=pydantic_errors(exc)) from exc
+
+
+class BaseAPIView(APIView):
+    """Rejects oversized bodies before anything reads them (413, not a 500 or OOM)."""
+
+    # Name of the setting that caps this view's request body, read per request.
+    max_body_setting = "API_MAX_BATCH_BODY_BYTES"
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        limit = getattr(settings, self.max_body_setting)
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > limit:
+            raise PayloadTooLarge(f"Request body is {length} bytes; the limit is {limit} bytes.")
+        super().initial(request, *args, **kwargs)
+
+
+class RobeingScopedAPIView(BaseAPIView):
+    """A view under /robeings/{robeing_id}/. Permission (CanAccessRobeing) has
+    already kept bots to their own robeing; staff get 404 for unknown ids."""
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        if not isinstance(request.user, RobeingPrincipal):
+            # A bot's key proves its robeing exists; only staff pay this query.
+            robeing_get(robeing_id=kwargs["robeing_id"])
+
+
+class FieldErrorOut(pydantic.BaseModel):
+    field: str = pydantic.Field(description="Path of the offending input, e.g. turns[3].confidence")
+    code: str
+    message: str
+
+
+class ErrorOut(pydantic.BaseModel):
+    code: str = pydantic.Field(description="Machine-readable error code, e.g. validation_error")
+    message: str
+    errors: list[FieldErrorOut]
+
+
+ERROR_RESPONSES = {
+    status.HTTP_400_BAD_REQUEST: ErrorOut,
+    status.HTTP_401_UNAUTHORIZED: ErrorOut,
+    status.HTTP_403_FORBIDDEN: ErrorOut,
+    status.HTTP_404_NOT_FOUND: ErrorOut,
+}
+WRITE_ERROR_RESPONSES = {
+    **ERROR_RESPONSES,
+    status.HTTP_413_REQUEST_ENTITY_TOO_LARGE: ErrorOut,
+    status.HTTP_415_UNSUPPORTED_MEDIA_TYPE: ErrorOut,
+}

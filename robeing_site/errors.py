@@ -1,0 +1,69 @@
+"""The small set of domain exceptions that services raise.
+
+One DRF exception handler (robeing_site.api.exception_handler) turns each into a
+JSON error of one shape, so bots see the same structure for every failure:
+
+    {"code": "validation_error", "message": "...",
+     "errors": [{"field": "items[3].confidence", "code": "...", "message": "..."}]}
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class FieldError:
+    field: str
+    code: str
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"field": self.field, "code": self.code, "message": self.message}
+
+
+class ApplicationError(Exception):
+    status_code = 400
+    code = "bad_request"
+
+    def __init__(
+        self, message: str, *, errors: list[FieldError] | None = None, code: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.errors = errors or []
+        if code:
+            self.code = code
+
+
+class InvalidInput(ApplicationError):
+    code = "validation_error"
+
+    @classmethod
+    def for_field(cls, field: str, message: str, code: str = "invalid") -> InvalidInput:
+        return cls("Invalid input.", errors=[FieldError(field, code, message)])
+
+
+class NotFound(ApplicationError):
+    status_code = 404
+    code = "not_found"
+
+
+class Forbidden(ApplicationError):
+    status_code = 403
+    code = "permission_denied"
+
+
+class Conflict(ApplicationError):
+    status_code = 409
+    code = "conflict"
+
+
+class PreconditionFailed(ApplicationError):
+    status_code = 412
+    code = "precondition_failed"
+
+
+class PayloadTooLarge(ApplicationError):
+    status_code = 413
+    code = "payload_too_large"

@@ -1,0 +1,221 @@
+"""Robeing Console settings.
+
+Everything that differs between a laptop and production comes from environment
+variables (or a `.env` file next to manage.py), parsed by django-environ. Every
+variable is documented in `.env.example`. Bad values fail loudly at start-up.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+# Embedded-mode state (SQLite file, filesystem broker queue, archives) lives here.
+VAR_DIR = Path(environ.Env().str("VAR_DIR", default=str(BASE_DIR / "var")))
+
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+DEBUG = env.bool("DEBUG", default=False)
+
+# No permissive defaults in production: a missing SECRET_KEY or ALLOWED_HOSTS with
+# DEBUG off is a configuration error, not something to paper over.
+if DEBUG:
+    SECRET_KEY = env.str("SECRET_KEY", default="dev-only-insecure-secret-key-do-not-deploy")
+    ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
+else:
+    SECRET_KEY = env.str("SECRET_KEY", default="")
+    ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[])
+    if not SECRET_KEY:
+        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
+    if not ALLOWED_HOSTS:
+        raise ImproperlyConfigured("ALLOWED_HOSTS must be set when DEBUG is off.")
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.postgres",
+    "rest_framework",
+    "rest_framework_api_key",
+    "drf_spectacular",
+    "django_celery_beat",
+    "accounts",
+    "conversations",
+    "stats",
+    "settings_app",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "robeing_site.middleware.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "robeing_site.urls"
+WSGI_APPLICATION = "robeing_site.wsgi.application"
+ASGI_APPLICATION = "robeing_site.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database -----------------------------------------------------------------
+# PostgreSQL is the production target (DATABASE_URL=postgres://...). Without it the
+# app runs on an embedded SQLite file so that `make run` works on a bare machine.
+DATABASES = {
+    "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'robeing.sqlite3'}"),
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            # WAL lets the web process read while the Celery worker writes; IMMEDIATE
+            # takes the write lock at BEGIN so concurrent writers queue instead of
+            # failing with "database is locked" half-way through a transaction.
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+        }
+    )
+else:
+    # Persistent connections: the ingestion hot path should not pay a TCP+auth
+    # handshake per request.
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "accounts.User"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# --- Cache ----------------------------------------------------------------------
+# Redis when configured (shared by all processes); otherwise a per-process memory
+# cache, which is all the embedded single-machine default needs.
+REDIS_URL = env.str("REDIS_URL", default="")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "robeing",
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# --- I18N -----------------------------------------------------------------------
+# Operators are a Korean team: Korean admin by default, English via Accept-Language.
+LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="ko")
+LANGUAGES = [("ko", "한국어"), ("en", "English")]
+# Stored in UTC, displayed in Seoul time.
+TIME_ZONE = env.str("TIME_ZONE", default="Asia/Seoul")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+
+# --- REST API -------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        # First, so that a request without credentials gets 401 + WWW-Authenticate.
+        "accounts.authentication.RobeingApiKeyAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["accounts.permissions.CanAccessRobeing"],
+    "DEFAULT_RENDERER_CLASSES": ["robeing_site.jsonio.OrjsonRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["robeing_site.jsonio.OrjsonParser"],
+    "EXCEPTION_HANDLER": "robeing_site.api.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Robeing Console API",
+    "DESCRIPTION": (
+        "Bots log Slack turns, read conversation context, report tasks and manage "
+        "settings. Authenticate with `Authorization: Api-Key <key>`; a key reaches "
+        "only its own robeing."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+# How long a verified API key stays in the per-process key cache. Revoking a key
+# takes effect at once in the process that revoked it and within this many
+# seconds everywhere else.
+API_KEY_CACHE_SECONDS = env.int("API_KEY_CACHE_SECONDS", default=30)
+# Slack user id -> user id resolution cache (per process), seconds.
+SLACK_USER_CACHE_SECONDS = env.int("SLACK_USER_CACHE_SECONDS", default=300)
+# Request body caps (bytes): one turn is at most 2 x 40,000 characters (3 bytes
+# each in UTF-8 for Korean) plus metadata; a batch is up to 1,000 turns.
+API_MAX_TURN_BODY_BYTES = env.int("API_MAX_TURN_BODY_BYTES", default=512 * 1024)
+API_MAX_BATCH_BODY_BYTES = env.int("API_MAX_BATCH_BODY_BYTES", default=16 * 1024 * 1024)
+# Serialized size cap for a turn's metadata object.
+CONVERSATION_METADATA_MAX_BYTES = env.int("CONVERSATION_METADATA_MAX_BYTES", default=16 * 1024)
+# A turn's timestamp may be at most this far ahead of the server clock (skew).
+CONVERSATION_MAX_CLOCK_SKEW_SECONDS = env.int("CONVERSATION_MAX_CLOCK_SKEW_SECONDS", default=300)
+# Django's own cap, for form posts (admin); the API checks its caps above.
+DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BATCH_BODY_BYTES
+
+# --- Celery ---------------------------------------------------------------------
+# With no broker configured, kombu's filesystem transport keeps the queue in files
+# under var/ so the embedded default needs no server. Redis or RabbitMQ otherwise.
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
+CELERY_QUEUE_DIR = VAR_DIR / "celery" / "queue"
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(CELERY_QUEUE_DIR),
+        "data_folder_out": str(CELERY_QUEUE_DIR),
+        "processed_folder": str(VAR_DIR / "celery" / "processed"),
+        "store_processed": False,
+    }
+else:
+    CELERY_BROKER_TRANSPORT_OPTIONS = {}
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+# Tasks write their outcome to the database; nothing reads Celery results.
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=30 * 60)
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=25 * 60)
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+}
