@@ -9,6 +9,7 @@ the first copy of an event, and a retry, concurrent or not, finds the original.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from dataclasses import dataclass
 from typing import Literal
@@ -95,7 +96,7 @@ def _unknown_user_ids(user_ids: set[uuid.UUID]) -> set[uuid.UUID]:
 def _row_from_turn(
     robeing_id: str,
     turn: TurnIn,
-    now,
+    now: dt.datetime,
     slack_users: dict[str, uuid.UUID],
     masking: bool,
 ) -> ConversationLog:
@@ -110,7 +111,8 @@ def _row_from_turn(
         response=response,
         intent=turn.intent,
         confidence=turn.confidence,
-        timestamp=turn.timestamp or now,
+        # Stored in UTC anyway; normalising here makes the 201 body equal a re-read.
+        timestamp=turn.timestamp.astimezone(dt.UTC) if turn.timestamp else now,
         user_id=turn.user_id or slack_users.get(turn.slack_user_id),
         slack_user_id=turn.slack_user_id,
         thread_ts=turn.thread_ts,

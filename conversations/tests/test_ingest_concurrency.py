@@ -1,0 +1,64 @@
+"""Slack retries an event up to three times, sometimes while the first delivery
+is still being stored. Real threads, real PostgreSQL connections."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.db import connection
+
+from conversations import services
+from conversations.models import ConversationLog
+from conversations.schemas import TurnIn
+
+pytestmark = [pytest.mark.postgresql, pytest.mark.django_db(transaction=True)]
+
+
+def run_concurrently(n: int, work) -> list:
+    barrier = threading.Barrier(n)
+    results: list = [None] * n
+    errors: list[BaseException] = []
+
+    def worker(index: int) -> None:
+        try:
+            barrier.wait(timeout=10)
+            results[index] = work(index)
+        except BaseException as exc:  # surfaced by the assertion below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert not errors, errors
+    return results
+
+
+def test_concurrent_retries_of_one_event_store_one_row(robeing):
+    turn = TurnIn(message="동시 재시도", event_id="Ev-concurrent-1")
+
+    results = run_concurrently(
+        8, lambda _: services.conversation_turn_record(robeing_id="rb8001", turn=turn)
+    )
+
+    assert ConversationLog.objects.filter(event_id="Ev-concurrent-1").count() == 1
+    assert len({row.id for row, _ in results}) == 1
+    assert sorted(created for _, created in results) == [False] * 7 + [True]
+
+
+def test_concurrent_overlapping_batches_store_each_event_once(robeing):
+    batch = [TurnIn(message=f"turn {i}", event_id=f"Ev-{i}") for i in range(200)]
+
+    results = run_concurrently(
+        4, lambda _: services.conversation_turns_record(robeing_id="rb8001", turns=batch)
+    )
+
+    assert ConversationLog.objects.count() == 200
+    created = sum(1 for outcomes in results for o in outcomes if o.status == "created")
+    assert created == 200
+    ids_per_run = [[o.turn.id for o in outcomes] for outcomes in results]
+    assert all(ids == ids_per_run[0] for ids in ids_per_run)
