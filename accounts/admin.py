@@ -10,7 +10,6 @@ from rest_framework_api_key.models import APIKey
 from accounts import services
 from accounts.models import Robeing, RobeingAPIKey, User
 
-
 # The library's own APIKey model is unused: our keys belong to a robeing.
 admin.site.unregister(APIKey)
 
@@ -18,7 +17,14 @@ admin.site.unregister(APIKey)
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     ordering = ("email",)
-    list_display = ("email", "display_name", "slack_user_id", "is_staff", "is_active", "date_joined")
+    list_display = (
+        "email",
+        "display_name",
+        "slack_user_id",
+        "is_staff",
+        "is_active",
+        "date_joined",
+    )
     list_filter = ("is_staff", "is_superuser", "is_active")
     search_fields = ("email", "display_name", "=slack_user_id")
     readonly_fields = ("date_joined", "last_login")
@@ -32,7 +38,10 @@ class UserAdmin(DjangoUserAdmin):
         (_("Dates"), {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = (
-        (None, {"classes": ("wide",), "fields": ("email", "display_name", "password1", "password2")}),
+        (
+            None,
+            {"classes": ("wide",), "fields": ("email", "display_name", "password1", "password2")},
+        ),
     )
 
 
@@ -63,7 +72,15 @@ class RobeingAdmin(admin.ModelAdmin):
 
 @admin.register(RobeingAPIKey)
 class RobeingAPIKeyAdmin(APIKeyModelAdmin):
-    list_display = ("prefix", "robeing", "name", "created", "expiry_date", "_has_expired", "revoked")
+    list_display = (
+        "prefix",
+        "robeing",
+        "name",
+        "created",
+        "expiry_date",
+        "_has_expired",
+        "revoked",
+    )
     list_filter = ("revoked", "robeing")
     list_select_related = ("robeing",)
     search_fields = ("prefix", "name", "robeing__robeing_id")

@@ -14,7 +14,10 @@ from rest_framework_api_key.models import AbstractAPIKey
 ROBEING_ID_PATTERN = r"^[a-z][a-z0-9_-]{1,99}$"
 robeing_id_validator = RegexValidator(
     ROBEING_ID_PATTERN,
-    _("A robeing id is 2-100 lowercase letters, digits, '-' or '_', starting with a letter (e.g. rb8001)."),
+    _(
+        "A robeing id is 2-100 lowercase letters, digits, '-' or '_', "
+        "starting with a letter (e.g. rb8001)."
+    ),
 )
 
 

@@ -14,5 +14,7 @@ class RobeingApiKeyScheme(OpenApiAuthenticationExtension):
             "type": "apiKey",
             "in": "header",
             "name": "Authorization",
-            "description": "`Api-Key <key>`; create one with `manage.py robeing_key create <robeing_id>`.",
+            "description": (
+                "`Api-Key <key>`; create one with `manage.py robeing_key create <robeing_id>`."
+            ),
         }

@@ -65,7 +65,9 @@ def robeing_get(*, robeing_id: str) -> Robeing:
     try:
         return Robeing.objects.get(robeing_id=robeing_id)
     except Robeing.DoesNotExist:
-        raise NotFound(f"Robeing {robeing_id!r} does not exist.", code="robeing_not_found") from None
+        raise NotFound(
+            f"Robeing {robeing_id!r} does not exist.", code="robeing_not_found"
+        ) from None
 
 
 def robeing_exists(*, robeing_id: str) -> bool:
@@ -93,14 +95,16 @@ def _api_key_principal_uncached(key: str) -> RobeingPrincipal | None:
     # The library's get_from_key, plus the robeing in the same query.
     prefix, _, _ = key.partition(".")
     api_key = (
-        RobeingAPIKey.objects.get_usable_keys().select_related("robeing").filter(prefix=prefix).first()
+        RobeingAPIKey.objects.get_usable_keys()
+        .select_related("robeing")
+        .filter(prefix=prefix)
+        .first()
     )
     if api_key is None or not api_key.is_valid(key):
         return None
     if api_key.has_expired or not api_key.robeing.is_active:
         return None
     return RobeingPrincipal(robeing_id=api_key.robeing_id, key_prefix=api_key.prefix)
-
 
 
 def user_ids_for_slack_users(*, slack_user_ids: set[str]) -> dict[str, uuid.UUID]:

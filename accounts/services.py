@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from accounts.models import Robeing, RobeingAPIKey, User
@@ -14,11 +15,9 @@ def robeing_get_or_create(*, robeing_id: str, name: str = "") -> tuple[Robeing, 
     robeing = Robeing(robeing_id=robeing_id, name=name)
     try:
         robeing.full_clean(validate_unique=False)
-    except Exception as exc:  # django ValidationError -> our one error shape
-        raise InvalidInput.for_field("robeing_id", "; ".join(getattr(exc, "messages", [str(exc)])))
-    robeing, created = Robeing.objects.get_or_create(
-        robeing_id=robeing_id, defaults={"name": name}
-    )
+    except ValidationError as exc:  # -> our one error shape
+        raise InvalidInput.for_field("robeing_id", "; ".join(exc.messages)) from exc
+    robeing, created = Robeing.objects.get_or_create(robeing_id=robeing_id, defaults={"name": name})
     return robeing, created
 
 

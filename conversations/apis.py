@@ -143,7 +143,7 @@ class ConversationBatchApi(RobeingScopedAPIView):
         outcomes = services.conversation_turns_record(
             robeing_id=robeing_id, turns=[turn for _, turn in valid]
         )
-        for (index, _), outcome in zip(valid, outcomes):
+        for (index, _), outcome in zip(valid, outcomes, strict=True):
             results[index] = _batch_item(index, outcome)
         return Response(_batch_summary(results).model_dump(mode="json", exclude_none=True))
 
@@ -191,7 +191,10 @@ class ConversationContextApi(RobeingScopedAPIView):
         query = validate_input(ContextQuery, request.query_params.dict())
         limit = query.limit or CONTEXT_DEFAULT_TURNS
         turns = selectors.conversation_context(
-            robeing_id=robeing_id, channel_id=query.channel_id, thread_ts=query.thread_ts, limit=limit
+            robeing_id=robeing_id,
+            channel_id=query.channel_id,
+            thread_ts=query.thread_ts,
+            limit=limit,
         )
         body = {
             "channel_id": query.channel_id,

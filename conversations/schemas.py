@@ -85,8 +85,12 @@ class TurnIn(BaseModel):
     )
     user_id: uuid.UUID | None = None
     slack_user_id: _text(100) = ""
-    event_id: Annotated[StrictStr, Field(min_length=1, max_length=255), AfterValidator(_reject_nul)] | None = (
-        Field(None, description="Idempotency key (Slack event id or channel:ts). Retries return the first row.")
+    event_id: (
+        Annotated[StrictStr, Field(min_length=1, max_length=255), AfterValidator(_reject_nul)]
+        | None
+    ) = Field(
+        None,
+        description="Idempotency key (Slack event id or channel:ts). Retries return the first row.",
     )
     metadata: dict[str, Any] = Field(default_factory=dict)
 

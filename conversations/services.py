@@ -70,9 +70,8 @@ def conversation_turns_record(*, robeing_id: str, turns: list[TurnIn]) -> list[T
             continue
         row = _row_from_turn(robeing_id, turn, now, slack_users, masking)
         pending.append((index, row))
-    for index, outcome in zip(
-        [i for i, _ in pending], _insert_ignoring_duplicates(robeing_id, [r for _, r in pending])
-    ):
+    inserted = _insert_ignoring_duplicates(robeing_id, [row for _, row in pending])
+    for (index, _), outcome in zip(pending, inserted, strict=True):
         outcomes[index] = outcome
     return outcomes  # type: ignore[return-value]
 
@@ -154,7 +153,9 @@ def _insert_batch(rows: list[ConversationLog]) -> list[tuple[int, str | None]]:
     placeholders = "(" + ", ".join(["%s"] * len(_INSERT_FIELDS)) + ")"
     params: list[object] = []
     for row in rows:
-        params.extend(f.get_db_prep_save(getattr(row, f.attname), connection) for f in _INSERT_FIELDS)
+        params.extend(
+            f.get_db_prep_save(getattr(row, f.attname), connection) for f in _INSERT_FIELDS
+        )
     sql = (
         f"INSERT INTO {quote(ConversationLog._meta.db_table)} ({columns}) "
         f"VALUES {', '.join([placeholders] * len(rows))} "

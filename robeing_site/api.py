@@ -38,14 +38,18 @@ def _drf_detail_to_errors(detail: Any, prefix: str = "") -> list[FieldError]:
     if isinstance(detail, list):
         if all(isinstance(item, (str, drf_exceptions.ErrorDetail)) for item in detail):
             return [
-                FieldError(prefix or "non_field_errors", getattr(item, "code", "invalid"), str(item))
+                FieldError(
+                    prefix or "non_field_errors", getattr(item, "code", "invalid"), str(item)
+                )
                 for item in detail
             ]
         errors = []
         for index, item in enumerate(detail):
             errors.extend(_drf_detail_to_errors(item, f"{prefix}[{index}]"))
         return errors
-    return [FieldError(prefix or "non_field_errors", getattr(detail, "code", "invalid"), str(detail))]
+    return [
+        FieldError(prefix or "non_field_errors", getattr(detail, "code", "invalid"), str(detail))
+    ]
 
 
 def _error_body(code: str, message: str, errors: list[FieldError]) -> dict[str, Any]:
@@ -83,7 +87,11 @@ def pydantic_errors(exc: pydantic.ValidationError, prefix: str = "") -> list[Fie
     for err in exc.errors(include_url=False, include_input=False):
         path = prefix
         for part in err["loc"]:
-            path = f"{path}[{part}]" if isinstance(part, int) else (f"{path}.{part}" if path else str(part))
+            path = (
+                f"{path}[{part}]"
+                if isinstance(part, int)
+                else (f"{path}.{part}" if path else str(part))
+            )
         message = err["msg"].removeprefix("Value error, ")
         errors.append(FieldError(path or "non_field_errors", err["type"], message))
     return errors

@@ -1,7 +1,7 @@
 """The Celery app. Start a worker and beat with:
 
-    celery -A robeing_site worker --loglevel=INFO
-    celery -A robeing_site beat --loglevel=INFO   # exactly one beat per deployment
+celery -A robeing_site worker --loglevel=INFO
+celery -A robeing_site beat --loglevel=INFO   # exactly one beat per deployment
 """
 
 from __future__ import annotations

@@ -7,40 +7,131 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
+        ("accounts", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ConversationLog',
+            name="ConversationLog",
             fields=[
-                ('id', models.BigAutoField(primary_key=True, serialize=False)),
-                ('channel_id', models.CharField(blank=True, default='', max_length=100, verbose_name='channel')),
-                ('message', models.TextField(verbose_name='message')),
-                ('response', models.TextField(blank=True, default='', verbose_name='response')),
-                ('intent', models.CharField(blank=True, default='', max_length=100, verbose_name='intent')),
-                ('confidence', models.FloatField(blank=True, null=True, verbose_name='confidence')),
-                ('timestamp', models.DateTimeField(default=django.utils.timezone.now, verbose_name='time')),
-                ('slack_user_id', models.CharField(blank=True, default='', max_length=100, verbose_name='Slack user')),
-                ('thread_ts', models.CharField(blank=True, default='', max_length=128, verbose_name='thread')),
-                ('channel_type', models.CharField(blank=True, choices=[('channel', 'public channel'), ('group', 'private channel'), ('im', 'direct message'), ('mpim', 'group direct message'), ('app_home', 'app home')], default='', max_length=32, verbose_name='channel type')),
-                ('metadata', models.JSONField(blank=True, default=dict, verbose_name='metadata')),
-                ('event_id', models.CharField(blank=True, max_length=255, null=True, verbose_name='event id')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False, verbose_name='ingested')),
-                ('robeing', models.ForeignKey(db_column='robeing_id', on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.robeing', verbose_name='robeing')),
-                ('user', models.ForeignKey(blank=True, db_column='user_id', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='user')),
+                ("id", models.BigAutoField(primary_key=True, serialize=False)),
+                (
+                    "channel_id",
+                    models.CharField(
+                        blank=True, default="", max_length=100, verbose_name="channel"
+                    ),
+                ),
+                ("message", models.TextField(verbose_name="message")),
+                ("response", models.TextField(blank=True, default="", verbose_name="response")),
+                (
+                    "intent",
+                    models.CharField(blank=True, default="", max_length=100, verbose_name="intent"),
+                ),
+                ("confidence", models.FloatField(blank=True, null=True, verbose_name="confidence")),
+                (
+                    "timestamp",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="time"),
+                ),
+                (
+                    "slack_user_id",
+                    models.CharField(
+                        blank=True, default="", max_length=100, verbose_name="Slack user"
+                    ),
+                ),
+                (
+                    "thread_ts",
+                    models.CharField(blank=True, default="", max_length=128, verbose_name="thread"),
+                ),
+                (
+                    "channel_type",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("channel", "public channel"),
+                            ("group", "private channel"),
+                            ("im", "direct message"),
+                            ("mpim", "group direct message"),
+                            ("app_home", "app home"),
+                        ],
+                        default="",
+                        max_length=32,
+                        verbose_name="channel type",
+                    ),
+                ),
+                ("metadata", models.JSONField(blank=True, default=dict, verbose_name="metadata")),
+                (
+                    "event_id",
+                    models.CharField(
+                        blank=True, max_length=255, null=True, verbose_name="event id"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, editable=False, verbose_name="ingested"
+                    ),
+                ),
+                (
+                    "robeing",
+                    models.ForeignKey(
+                        db_column="robeing_id",
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="accounts.robeing",
+                        verbose_name="robeing",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        db_column="user_id",
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="user",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'conversation turn',
-                'verbose_name_plural': 'conversation log',
-                'db_table': 'conversation_log',
-                'indexes': [models.Index(fields=['user', '-timestamp'], name='conv_user_time_idx'), models.Index(fields=['robeing', '-timestamp', '-id'], name='conv_robeing_time_idx'), models.Index(fields=['robeing', 'channel_id', 'thread_ts', '-timestamp', '-id'], name='conv_thread_time_idx'), models.Index(fields=['-timestamp', '-id'], name='conv_time_idx'), models.Index(fields=['slack_user_id', '-timestamp'], name='conv_slack_user_idx'), models.Index(fields=['thread_ts'], name='conv_thread_ts_idx')],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('event_id__isnull', False)), fields=('robeing', 'event_id'), name='conv_robeing_event_uniq'), models.CheckConstraint(condition=models.Q(('confidence__isnull', True), models.Q(('confidence__gte', 0), ('confidence__lte', 1)), _connector='OR'), name='conv_confidence_0_1')],
+                "verbose_name": "conversation turn",
+                "verbose_name_plural": "conversation log",
+                "db_table": "conversation_log",
+                "indexes": [
+                    models.Index(fields=["user", "-timestamp"], name="conv_user_time_idx"),
+                    models.Index(
+                        fields=["robeing", "-timestamp", "-id"], name="conv_robeing_time_idx"
+                    ),
+                    models.Index(
+                        fields=["robeing", "channel_id", "thread_ts", "-timestamp", "-id"],
+                        name="conv_thread_time_idx",
+                    ),
+                    models.Index(fields=["-timestamp", "-id"], name="conv_time_idx"),
+                    models.Index(
+                        fields=["slack_user_id", "-timestamp"], name="conv_slack_user_idx"
+                    ),
+                    models.Index(fields=["thread_ts"], name="conv_thread_ts_idx"),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("event_id__isnull", False)),
+                        fields=("robeing", "event_id"),
+                        name="conv_robeing_event_uniq",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("confidence__isnull", True),
+                            models.Q(("confidence__gte", 0), ("confidence__lte", 1)),
+                            _connector="OR",
+                        ),
+                        name="conv_confidence_0_1",
+                    ),
+                ],
             },
         ),
     ]

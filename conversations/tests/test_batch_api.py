@@ -16,7 +16,12 @@ pytestmark = pytest.mark.django_db
 
 def turns(n: int, prefix: str = "ev") -> list[dict]:
     return [
-        {"message": f"질문 {i}", "response": f"answer {i}", "channel_id": "C1", "event_id": f"{prefix}{i}"}
+        {
+            "message": f"질문 {i}",
+            "response": f"answer {i}",
+            "channel_id": "C1",
+            "event_id": f"{prefix}{i}",
+        }
         for i in range(n)
     ]
 
@@ -42,7 +47,11 @@ def test_it_stores_valid_turns_even_when_others_fail(bot_client):
         "index": 2,
         "status": "error",
         "errors": [
-            {"field": "turns[2].message", "code": "string_type", "message": "Input should be a valid string"}
+            {
+                "field": "turns[2].message",
+                "code": "string_type",
+                "message": "Input should be a valid string",
+            }
         ],
     }
     assert body["results"][3]["errors"][0]["field"] == "turns[3].confidence"

@@ -118,9 +118,7 @@ def test_it_does_not_guess_between_two_users_with_the_same_slack_id(bot_client):
 
 def test_it_sees_a_slack_id_given_to_a_user_after_a_miss(bot_client):
     bot_client.post(URL, a_turn(event_id="e1"), format="json")
-    person = account_services.user_set_slack_user_id(
-        user=UserFactory(), slack_user_id="U024BE7LH"
-    )
+    person = account_services.user_set_slack_user_id(user=UserFactory(), slack_user_id="U024BE7LH")
 
     response = bot_client.post(URL, a_turn(event_id="e2"), format="json")
 
@@ -206,9 +204,7 @@ def test_staff_can_log_a_turn_for_a_robeing(staff_client, robeing):
 
 
 def test_staff_get_404_for_an_unknown_robeing(staff_client):
-    response = staff_client.post(
-        "/api/v1/robeings/rb404/conversations/", a_turn(), format="json"
-    )
+    response = staff_client.post("/api/v1/robeings/rb404/conversations/", a_turn(), format="json")
 
     assert response.status_code == 404
     assert response.json()["code"] == "robeing_not_found"

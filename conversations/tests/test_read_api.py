@@ -83,9 +83,7 @@ def test_history_filters_by_time_window(bot_client, robeing):
     inside = ConversationLogFactory(robeing=robeing, timestamp=at(10))
     ConversationLogFactory(robeing=robeing, timestamp=at(20))
 
-    body = bot_client.get(
-        HISTORY, {"since": at(5).isoformat(), "until": at(15).isoformat()}
-    ).json()
+    body = bot_client.get(HISTORY, {"since": at(5).isoformat(), "until": at(15).isoformat()}).json()
 
     assert [t["id"] for t in body["results"]] == [inside.id]
 
@@ -146,7 +144,9 @@ def test_context_outside_a_thread_uses_the_channels_unthreaded_turns(bot_client,
 
 
 def test_context_honours_a_smaller_limit(bot_client, robeing):
-    rows = [ConversationLogFactory(robeing=robeing, channel_id="C1", timestamp=at(i)) for i in range(5)]
+    rows = [
+        ConversationLogFactory(robeing=robeing, channel_id="C1", timestamp=at(i)) for i in range(5)
+    ]
 
     body = bot_client.get(CONTEXT, {"channel_id": "C1", "limit": 2}).json()
 
@@ -163,7 +163,11 @@ def test_context_never_shows_another_robeings_turns(bot_client, robeing, other_r
 
 @pytest.mark.parametrize(
     ("params", "field"),
-    [({}, "channel_id"), ({"channel_id": "C1", "limit": 101}, "limit"), ({"channel_id": "C1", "limit": "x"}, "limit")],
+    [
+        ({}, "channel_id"),
+        ({"channel_id": "C1", "limit": 101}, "limit"),
+        ({"channel_id": "C1", "limit": "x"}, "limit"),
+    ],
 )
 def test_context_rejects_bad_query_parameters(bot_client, robeing, params, field):
     response = bot_client.get(CONTEXT, params)

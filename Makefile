@@ -1,0 +1,54 @@
+# The two commands a new machine needs: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# PostgreSQL for the test suite (pytest-django creates and drops test_<name>).
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/robeing
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+DEMO_TURNS ?= 2000
+PORT ?= 8000
+
+.PHONY: run test lint install worker beat clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+## run: the whole system on this machine (SQLite + filesystem broker unless
+## DATABASE_URL / CELERY_BROKER_URL say otherwise): migrate, demo data, web app
+## on http://127.0.0.1:$(PORT)/ and a Celery worker with beat. Ctrl-C stops all.
+run: install
+	export DEBUG=$${DEBUG:-true}; \
+	$(BIN)/python manage.py migrate --noinput && \
+	$(BIN)/python manage.py seed_demo --turns $(DEMO_TURNS) && \
+	trap 'kill 0' EXIT INT TERM; \
+	$(BIN)/celery -A robeing_site worker --beat --loglevel=INFO --concurrency=2 \
+		--scheduler django_celery_beat.schedulers:DatabaseScheduler & \
+	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT) --noreload
+
+## test: lint, the whole suite on PostgreSQL, then again on SQLite (the
+## embedded default), skipping the PostgreSQL-only tests there.
+test: install lint
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
+		$(BIN)/python -m pytest $(PYTEST_ARGS)
+	env -u DATABASE_URL -u REDIS_URL VAR_DIR=$$(mktemp -d) \
+		$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+worker: install
+	$(BIN)/celery -A robeing_site worker --loglevel=INFO
+
+beat: install
+	$(BIN)/celery -A robeing_site beat --loglevel=INFO \
+		--scheduler django_celery_beat.schedulers:DatabaseScheduler
+
+clean:
+	rm -rf $(VENV) var
