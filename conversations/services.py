@@ -135,15 +135,19 @@ def _masked(message: str, response: str, metadata: dict) -> tuple[str, str, dict
 
 def _insert_ignoring_duplicates(robeing_id: str, rows: list[ConversationLog]) -> list[TurnOutcome]:
     """INSERT all rows, skipping those whose (robeing_id, event_id) exists; then
-    fetch the originals of the skipped ones. One INSERT per backend batch size
-    (all of them on PostgreSQL), inside one transaction."""
+    fetch the originals of the skipped ones. One INSERT on PostgreSQL; on SQLite
+    one per parameter-cap-sized chunk, all in one transaction."""
     if not rows:
         return []
-    batch_size = connection.ops.bulk_batch_size(_INSERT_FIELDS, rows) or len(rows)
-    returned: list[tuple[int, str | None]] = []
-    with transaction.atomic():
-        for start in range(0, len(rows), batch_size):
-            returned.extend(_insert_batch(rows[start : start + batch_size]))
+    size = connection.ops.bulk_batch_size(_INSERT_FIELDS, rows) or len(rows)
+    batches = [rows[start : start + size] for start in range(0, len(rows), size)]
+    if len(batches) == 1:
+        # One statement is atomic by itself; BEGIN/COMMIT would add two round trips
+        # to every single-turn request.
+        returned = _insert_batch(batches[0])
+    else:
+        with transaction.atomic():  # SQLite's parameter cap splits a batch
+            returned = [pair for batch in batches for pair in _insert_batch(batch)]
     return _match_outcomes(robeing_id, rows, returned)
 
 
