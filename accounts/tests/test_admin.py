@@ -1,0 +1,79 @@
+"""Operators manage robeings and their API keys in the admin."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from rest_framework.test import APIClient
+
+from accounts.models import Robeing, RobeingAPIKey
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_client(client, superuser):
+    client.force_login(superuser)
+    return client
+
+
+def test_an_operator_registers_a_robeing(admin_client):
+    response = admin_client.post(
+        "/admin/accounts/robeing/add/",
+        {
+            "robeing_id": "rb20001",
+            "name": "새 로빙",
+            "is_active": "on",
+            "api_keys-TOTAL_FORMS": 0,
+            "api_keys-INITIAL_FORMS": 0,
+        },
+    )
+
+    assert response.status_code == 302
+    assert Robeing.objects.get(robeing_id="rb20001").name == "새 로빙"
+
+
+def test_the_admin_refuses_an_invalid_robeing_id(admin_client):
+    response = admin_client.post(
+        "/admin/accounts/robeing/add/",
+        {"robeing_id": "RB 1", "name": "x", "api_keys-TOTAL_FORMS": 0, "api_keys-INITIAL_FORMS": 0},
+    )
+
+    assert response.status_code == 200
+    assert not Robeing.objects.exists()
+
+
+def test_a_key_created_in_the_admin_is_shown_once_and_works(admin_client, robeing):
+    response = admin_client.post(
+        "/admin/accounts/robeingapikey/add/",
+        {"name": "slack-bot", "robeing": robeing.robeing_id},
+        follow=True,
+    )
+
+    shown = [str(m) for m in response.context["messages"]]
+    key = re.search(r"is: (\S+)\.\s", shown[0]).group(1)
+    bot = APIClient()
+    bot.credentials(HTTP_AUTHORIZATION=f"Api-Key {key}")
+    assert bot.get("/api/v1/robeings/rb8001/conversations/").status_code == 200
+    assert key not in admin_client.get("/admin/accounts/robeingapikey/").content.decode()
+
+
+def test_revoking_a_key_in_the_admin_locks_the_bot_out(admin_client, bot_client, api_key):
+    assert bot_client.get("/api/v1/robeings/rb8001/conversations/").status_code == 200
+    stored = RobeingAPIKey.objects.get()
+
+    admin_client.post(
+        "/admin/accounts/robeingapikey/",
+        {"action": "revoke_keys", "_selected_action": [stored.pk]},
+    )
+
+    assert RobeingAPIKey.objects.get().revoked
+    assert bot_client.get("/api/v1/robeings/rb8001/conversations/").status_code == 401
+
+
+def test_the_robeing_page_lists_its_keys_without_secrets(admin_client, robeing, api_key):
+    page = admin_client.get(f"/admin/accounts/robeing/{robeing.pk}/change/").content.decode()
+
+    assert api_key.partition(".")[0] in page
+    assert api_key.partition(".")[2] not in page
