@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 
 from accounts import services as account_services
 from accounts.selectors import api_key_cache, slack_user_cache
-from accounts.tests.factories import RobeingFactory, UserFactory
+from accounts.tests.factories import UserFactory
 
 
 def pytest_collection_modifyitems(config, items) -> None:
@@ -33,14 +33,26 @@ def _fresh_process_caches():
     slack_user_cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_shared_cache():
+    # Redis (or the file cache) outlives a test; stats versions must not leak.
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
 @pytest.fixture
 def robeing(db):
-    return RobeingFactory(robeing_id="rb8001", name="Demo 8001")
+    # Through the service, as in production: a robeing is born with its stats row.
+    robeing, _ = account_services.robeing_get_or_create(robeing_id="rb8001", name="Demo 8001")
+    return robeing
 
 
 @pytest.fixture
 def other_robeing(db):
-    return RobeingFactory(robeing_id="rb10508", name="Demo 10508")
+    robeing, _ = account_services.robeing_get_or_create(robeing_id="rb10508", name="Demo 10508")
+    return robeing
 
 
 @pytest.fixture

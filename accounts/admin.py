@@ -65,6 +65,11 @@ class RobeingAdmin(admin.ModelAdmin):
     readonly_fields = ("created_at", "updated_at")
     inlines = (RobeingAPIKeyInline,)
 
+    def save_model(self, request: HttpRequest, obj: Robeing, form, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if not change:
+            services.robeing_get_or_create(robeing_id=obj.robeing_id)  # initialises its stats
+
     def get_readonly_fields(self, request: HttpRequest, obj=None):
         # The id is referenced by every log row: it can be chosen, never changed.
         return (*self.readonly_fields, "robeing_id") if obj else self.readonly_fields

@@ -18,7 +18,15 @@ def robeing_get_or_create(*, robeing_id: str, name: str = "") -> tuple[Robeing, 
     except ValidationError as exc:  # -> our one error shape
         raise InvalidInput.for_field("robeing_id", "; ".join(exc.messages)) from exc
     robeing, created = Robeing.objects.get_or_create(robeing_id=robeing_id, defaults={"name": name})
+    _stats_initialize(robeing_id)
     return robeing, created
+
+
+def _stats_initialize(robeing_id: str) -> None:
+    # Every robeing has a stats row from birth (seed: initialize_stats).
+    from stats.services import stats_initialize  # stats depends on accounts, not back
+
+    stats_initialize(robeing_id=robeing_id)
 
 
 def robeing_set_active(*, robeing_id: str, is_active: bool) -> Robeing:

@@ -15,7 +15,6 @@ from rest_framework.response import Response
 from conversations import selectors, services
 from conversations.models import ConversationLog
 from conversations.schemas import (
-    CONTEXT_DEFAULT_TURNS,
     BatchIn,
     BatchItemOut,
     BatchOut,
@@ -33,6 +32,7 @@ from robeing_site.api import (
     validate_input,
 )
 from robeing_site.errors import InvalidInput
+from stats import selectors as stats_selectors
 
 TAG = ["conversations"]
 
@@ -182,14 +182,19 @@ class ConversationContextApi(RobeingScopedAPIView):
                 "thread_ts", OpenApiTypes.STR, description="Thread root ts; omit outside threads."
             ),
             OpenApiParameter(
-                "limit", OpenApiTypes.INT, description=f"1-100, default {CONTEXT_DEFAULT_TURNS}."
+                "limit",
+                OpenApiTypes.INT,
+                description=(
+                    "1-100. Default: 10 + the robeing's memory stat (20 for a new robeing), "
+                    "at most 100."
+                ),
             ),
         ],
         responses={status.HTTP_200_OK: ContextOut, **ERROR_RESPONSES},
     )
     def get(self, request: Request, robeing_id: str) -> Response:
         query = validate_input(ContextQuery, request.query_params.dict())
-        limit = query.limit or CONTEXT_DEFAULT_TURNS
+        limit = query.limit or stats_selectors.context_turns_default(robeing_id=robeing_id)
         turns = selectors.conversation_context(
             robeing_id=robeing_id,
             channel_id=query.channel_id,

@@ -55,6 +55,10 @@ class ConversationLog(models.Model):
     # event up to three times and each retry must land on the same row.
     event_id = models.CharField(_("event id"), max_length=255, null=True, blank=True)
     created_at = models.DateTimeField(_("ingested"), default=timezone.now, editable=False)
+    # Set when the stats aggregation has counted this turn (see
+    # conversation_turns_claim_for_stats). A claim per row, not an id watermark:
+    # ids are handed out before commit, so a watermark skips late commits.
+    stats_counted_at = models.DateTimeField(_("counted in stats"), null=True, editable=False)
 
     class Meta:
         db_table = "conversation_log"
@@ -89,6 +93,14 @@ class ConversationLog(models.Model):
             models.Index(fields=("slack_user_id", "-timestamp"), name="conv_slack_user_idx"),
             # Exact-match admin search on a thread across robeings.
             models.Index(fields=("thread_ts",), name="conv_thread_ts_idx"),
+            # The stats aggregation's claim: uncounted turns in id order. Partial,
+            # so it holds only the backlog and the claim costs what is new, not
+            # what the table holds.
+            models.Index(
+                fields=("id",),
+                condition=Q(stats_counted_at__isnull=True),
+                name="conv_uncounted_idx",
+            ),
         ]
         # Trigram GIN indexes for the admin's substring search live in a
         # PostgreSQL-only migration (0002), since SQLite has no pg_trgm.

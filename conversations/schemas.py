@@ -185,7 +185,6 @@ class HistoryQuery(BaseModel):
     page_size: int | None = Field(None, ge=1, le=200)
 
 
-CONTEXT_DEFAULT_TURNS = 20
 CONTEXT_MAX_TURNS = 100
 
 

@@ -204,3 +204,29 @@ def _match_outcomes(
             error = FieldError("event_id", "conflict", "The original turn was deleted; retry.")
             outcomes[position] = TurnOutcome("error", errors=[error])
     return outcomes
+
+
+def conversation_turns_claim_for_stats(*, limit: int) -> list[tuple[int, str]]:
+    """Mark up to `limit` uncounted turns as counted and return (id, robeing_id)
+    for each. Call it inside the transaction that records what they add up to:
+    if that transaction rolls back, the claim does too and the turns stay
+    uncounted.
+
+    Exactly once, also with overlapping runs: a row is claimed by one conditional
+    UPDATE; on PostgreSQL `FOR UPDATE SKIP LOCKED` makes a concurrent run take
+    the next rows instead of waiting for (and then re-reading) these. Rows that
+    commit late, with lower ids than rows already counted, are still uncounted
+    and are found by the next run.
+    """
+    table = connection.ops.quote_name(ConversationLog._meta.db_table)
+    skip_locked = (
+        "FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
+    )
+    sql = (
+        f"UPDATE {table} SET stats_counted_at = %s WHERE id IN ("
+        f"SELECT id FROM {table} WHERE stats_counted_at IS NULL ORDER BY id LIMIT %s {skip_locked}"
+        ") RETURNING id, robeing_id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [timezone.now(), limit])
+        return cursor.fetchall()

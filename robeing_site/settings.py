@@ -122,8 +122,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 # --- Cache ----------------------------------------------------------------------
-# Redis when configured (shared by all processes); otherwise a per-process memory
-# cache, which is all the embedded single-machine default needs.
+# Redis when configured (shared by all processes and machines).
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
@@ -134,7 +133,14 @@ if REDIS_URL:
         }
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # Files under var/: shared by the web process and the Celery worker on this
+    # machine, so a write in one is seen by the other (a memory cache is not).
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+        }
+    }
 
 # --- I18N -----------------------------------------------------------------------
 # Operators are a Korean team: Korean admin by default, English via Accept-Language.
@@ -200,6 +206,13 @@ CONVERSATION_METADATA_MAX_BYTES = env.int("CONVERSATION_METADATA_MAX_BYTES", def
 CONVERSATION_MAX_CLOCK_SKEW_SECONDS = env.int("CONVERSATION_MAX_CLOCK_SKEW_SECONDS", default=300)
 # Django's own cap, for form posts (admin); the API checks its caps above.
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BATCH_BODY_BYTES
+
+# --- Growth (stats) -------------------------------------------------------------
+# XP a robeing earns for each stored conversation turn, added by the aggregation.
+STATS_XP_PER_TURN = env.int("STATS_XP_PER_TURN", default=1)
+# Turns the aggregation claims per transaction, and batches per run.
+STATS_AGGREGATION_BATCH_SIZE = env.int("STATS_AGGREGATION_BATCH_SIZE", default=1000)
+STATS_AGGREGATION_MAX_BATCHES = env.int("STATS_AGGREGATION_MAX_BATCHES", default=100)
 
 # --- Celery ---------------------------------------------------------------------
 # With no broker configured, kombu's filesystem transport keeps the queue in files

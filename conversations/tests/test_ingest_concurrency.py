@@ -12,7 +12,10 @@ from conversations import services
 from conversations.models import ConversationLog
 from conversations.schemas import TurnIn
 
-pytestmark = [pytest.mark.postgresql, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.postgresql,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 
 def run_concurrently(n: int, work) -> list:

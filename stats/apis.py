@@ -1,0 +1,126 @@
+"""Thin HTTP views of the growth engine."""
+
+from __future__ import annotations
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.pagination import CursorPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from robeing_site.api import (
+    ERROR_RESPONSES,
+    WRITE_ERROR_RESPONSES,
+    RobeingScopedAPIView,
+    validate_input,
+)
+from robeing_site.errors import InvalidInput
+from stats import selectors, services
+from stats.schemas import AllocateIn, StatsOut, TaskIn, TaskOut, XPEventOut
+
+TAG = ["growth"]
+
+
+class StatsApi(RobeingScopedAPIView):
+    @extend_schema(
+        tags=TAG,
+        operation_id="stats_get",
+        summary="Level, XP, stats, unlocks and achievements",
+        responses={status.HTTP_200_OK: StatsOut, **ERROR_RESPONSES},
+    )
+    def get(self, request: Request, robeing_id: str) -> Response:
+        summary = selectors.stats_summary(robeing_id=robeing_id)
+        return Response(StatsOut.model_validate(summary).model_dump(mode="json"))
+
+
+class TaskApi(RobeingScopedAPIView):
+    @extend_schema(
+        tags=TAG,
+        operation_id="task_report",
+        summary="Report a task for XP",
+        request=TaskIn,
+        responses={
+            status.HTTP_201_CREATED: TaskOut,
+            status.HTTP_200_OK: TaskOut,
+            **WRITE_ERROR_RESPONSES,
+        },
+        description=(
+            "XP = the task type's base XP x difficulty (1-5) on success, none on failure. "
+            "201 with the result; the same `task_id` again answers 200 with the first "
+            "result and changes nothing."
+        ),
+    )
+    def post(self, request: Request, robeing_id: str) -> Response:
+        task = validate_input(TaskIn, request.data)
+        report, created = services.task_report_record(
+            robeing_id=robeing_id,
+            task_id=task.task_id,
+            task_type=task.task_type,
+            difficulty=task.difficulty,
+            succeeded=task.outcome == "success",
+        )
+        body = TaskOut.model_validate(report, from_attributes=True).model_dump(
+            mode="json", by_alias=True
+        )
+        return Response(body, status=201 if created else 200)
+
+
+class AllocateApi(RobeingScopedAPIView):
+    @extend_schema(
+        tags=TAG,
+        operation_id="stats_allocate",
+        summary="Spend unspent stat points (manual mode)",
+        request=AllocateIn,
+        responses={status.HTTP_200_OK: StatsOut, **WRITE_ERROR_RESPONSES},
+    )
+    def post(self, request: Request, robeing_id: str) -> Response:
+        body = validate_input(AllocateIn, request.data)
+        services.stats_allocate(robeing_id=robeing_id, points=body.points)
+        summary = selectors.stats_summary(robeing_id=robeing_id)
+        return Response(StatsOut.model_validate(summary).model_dump(mode="json"))
+
+
+class XPEventPagination(CursorPagination):
+    ordering = ("-created_at", "-id")
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+    def decode_cursor(self, request: Request):
+        try:
+            return super().decode_cursor(request)
+        except Exception as exc:
+            raise InvalidInput.for_field("cursor", "Invalid cursor.") from exc
+
+
+class XPEventListApi(RobeingScopedAPIView):
+    @extend_schema(
+        tags=TAG,
+        operation_id="xp_events",
+        summary="The XP ledger, newest first",
+        parameters=[
+            OpenApiParameter("cursor", OpenApiTypes.STR),
+            OpenApiParameter("page_size", OpenApiTypes.INT, description="1-200, default 50."),
+        ],
+        responses={
+            status.HTTP_200_OK: inline_serializer(
+                "XPEventPage",
+                {
+                    "next": serializers.URLField(allow_null=True),
+                    "previous": serializers.URLField(allow_null=True),
+                    "results": serializers.ListField(child=serializers.DictField()),
+                },
+            ),
+            **ERROR_RESPONSES,
+        },
+    )
+    def get(self, request: Request, robeing_id: str) -> Response:
+        paginator = XPEventPagination()
+        page = paginator.paginate_queryset(
+            selectors.xp_events(robeing_id=robeing_id), request, view=self
+        )
+        rows = [
+            XPEventOut.model_validate(e, from_attributes=True).model_dump(mode="json") for e in page
+        ]
+        return paginator.get_paginated_response(rows)
