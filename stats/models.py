@@ -141,6 +141,9 @@ class XPEvent(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.robeing_id} {self.amount:+d} XP ({self.source_key})"
+
 
 class TaskReport(models.Model):
     """A task a bot reported, with the result it was given. A repeated task_id
