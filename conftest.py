@@ -3,6 +3,8 @@ on SQLite without it; tests marked `postgresql` are skipped on SQLite."""
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
 from django.db import connection
 from rest_framework.test import APIClient
@@ -31,6 +33,24 @@ def _fresh_process_caches():
     yield
     api_key_cache.clear()
     slack_user_cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _data_migration_rows(request):
+    """Rows that data migrations seed (task types, unlocks, badges, schedules).
+
+    A transactional test ends by flushing every table, and with --reuse-db the
+    next run would start without them; re-seeding (idempotently) keeps every
+    test on the database a fresh `migrate` gives.
+    """
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None:
+        return
+    transactional = marker.kwargs.get("transaction", False)
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    from django.apps import apps
+
+    importlib.import_module("stats.migrations.0002_defaults_and_schedule").seed(apps, None)
 
 
 @pytest.fixture(autouse=True)

@@ -138,7 +138,7 @@ def run_in_thread(work) -> threading.Thread:
 
 
 @pytest.mark.postgresql
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_a_turn_that_commits_late_with_a_lower_id_is_still_counted_once(robeing):
     inserted = threading.Event()
     release = threading.Event()
@@ -164,7 +164,7 @@ def test_a_turn_that_commits_late_with_a_lower_id_is_still_counted_once(robeing)
 
 
 @pytest.mark.postgresql
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_overlapping_runs_while_ingesting_count_every_turn_once(robeing, other_robeing):
     log_turns("rb8001", 300)
     barrier = threading.Barrier(5)

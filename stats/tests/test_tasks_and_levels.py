@@ -184,7 +184,7 @@ def test_the_context_default_grows_with_memory(robeing, django_capture_on_commit
 
 
 @pytest.mark.postgresql
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_twenty_concurrent_task_awards_end_with_the_exact_sum(robeing):
     barrier = threading.Barrier(20)
     errors: list[BaseException] = []
