@@ -5,14 +5,16 @@ ingestion hot path, and the original text must never reach the database.
 Most texts contain nothing to mask, so the whole text is scanned only by
 one secret regex, a substring test for "@" and one regex for digit runs;
 the other detectors, including the expensive ``phonenumbers`` matcher, only
-look at small windows around an "@" or a run of seven or more digits.
+look at the stretch around an "@" or small windows around a run of seven
+or more digits.
 
 Detectors run in a fixed order, each on the output of the previous one:
 secrets first (their digits must not look like phones or cards), then
 e-mail, resident registration numbers (before cards and phones, since an
 RRN is a 13-digit run), cards and finally phones. Placeholders contain no
-digits, no ``@`` and nothing a detector accepts, so a later stage, or a
-second call on already-masked text, can never match or count them again.
+digits, no "@" and nothing a detector accepts, so a later stage, or a
+second call on already-masked text, can never match or count them again
+(a property test checks that masking is idempotent).
 
 Pure Python with no Django imports, so it can be tested on its own.
 """
@@ -120,7 +122,7 @@ _SECRET_RE = re.compile(
             rf"비밀번호{_ASSIGN}",
             rf"패스워드{_ASSIGN}",
             # credentials in a URL: scheme://user:password@host
-            rf"://[^\s/:@]+:({_NOT_PLACEHOLDER}[^\s/@]+)@",
+            rf"://[A-Za-z0-9._~%+-]+:({_NOT_PLACEHOLDER}[^\s/@]+)@",
         ]
     )
 )
@@ -199,7 +201,7 @@ _CARD_RE = re.compile(
     (?:
         [0-9]{12,18}
       | [0-9]{3}(?P<s1>[ -])[0-9]{4}(?P=s1)[0-9]{4}(?P=s1)[0-9]{1,4}
-        (?:(?P=s1)[0-9]{1,3})?
+        (?P<tail>(?P=s1)[0-9]{1,3})?
       | [0-9]{3}(?P<s2>[ -])[0-9]{6}(?P=s2)[0-9]{4,5}
     )
     (?![0-9])
@@ -218,12 +220,30 @@ def _luhn_ok(digits: str) -> bool:
     return total % 10 == 0
 
 
+def _card_span(m: re.Match[str]) -> Span | None:
+    # Digit runs failing Luhn are not card numbers. A 1-3 digit group after
+    # 4-4-4-4 may be the start of the next number ("4111 1111 1111 1111
+    # 010-1234-5678"), so the 16 digits alone are checked as well.
+    candidates = [m.span()]
+    if m.group("tail"):
+        candidates.append((m.start(), m.start("tail")))
+    for start, end in candidates:
+        if _luhn_ok(m.string[start:end].replace(" ", "").replace("-", "")):
+            return start, end
+    return None
+
+
 def _find_cards(text: str) -> list[Span]:
-    spans = []
-    for m in _CARD_RE.finditer(text):
-        digits = m.group().replace(" ", "").replace("-", "")
-        if _luhn_ok(digits):  # digit runs failing Luhn are not card numbers
-            spans.append(m.span())
+    spans: list[Span] = []
+    pos = 0
+    while m := _CARD_RE.search(text, pos):
+        if span := _card_span(m):
+            spans.append(span)
+            pos = span[1]
+        else:
+            # Not a card, but a card may start inside it: "010-1234-5678
+            # 4111 1111 1111 1111" first offers "5678 4111 1111 1111".
+            pos = m.start() + 1
     return spans
 
 
@@ -267,10 +287,15 @@ def _find_phones(text: str) -> list[Span]:
 # country code 82 or a 15xx-19xx service number, so it is only called when
 # such a start is followed by enough digits: "2025-08-18" ("08-18" is too
 # short) never reaches it. A 0 after a dot still counts: "1.010-1234-5678".
+# It starts with a set of first characters, for the fast scan (see above),
+# and branches on that character with a lookbehind.
 _PHONE_HINT_RE = re.compile(
-    r"[+＋]"
-    r"|(?<!\d)(?:[0０]|[8８][2２])(?:[\s\-.()/]{0,3}\d){5,}"
-    r"|(?<!\d)[1１][5-9５-９](?:[\s\-.()/]{0,3}\d){6,}"
+    r"[+＋0０8８1１](?:"
+    r"(?<=[+＋])"
+    r"|(?<=[0０])(?<!\d.)(?:[\s\-.()/]{0,3}\d){5,}"
+    r"|(?<=[8８])(?<!\d.)[2２](?:[\s\-.()/]{0,3}\d){5,}"
+    r"|(?<=[1１])(?<!\d.)[5-9５-９](?:[\s\-.()/]{0,3}\d){6,}"
+    r")"
 )
 
 
@@ -300,8 +325,9 @@ _DIGIT_RUN_RE = re.compile(r"\d(?:[\s\-.()/]{0,3}\d){6,}")
 # so it must see the neighbouring characters.
 _MARGIN = 16
 _RRN_OR_CARD_MIN = 13  # digits, so at least as many characters
-# A Slack message ts: epoch seconds (starting with 1, which no 10-digit
-# Korean number does) and microseconds. Bot texts quote them often.
+# A Slack message ts: epoch seconds (starting with 1, which a Korean number
+# written with its leading 0 never does) and microseconds. Bot texts quote
+# them often.
 _SLACK_TS_RE = re.compile(r"1[0-9]{9}\.[0-9]{6}")
 
 
@@ -320,8 +346,8 @@ def _digit_windows(text: str) -> list[Span]:
             continue
         if _SLACK_TS_RE.fullmatch(text, start, end):
             continue  # 16 digits, but no separator an RRN or card may have
-        start = max(0, start - _MARGIN)
-        end = min(len(text), end + _MARGIN)
+        start = _window_start(text, max(0, start - _MARGIN), start)
+        end = _window_end(text, min(len(text), end + _MARGIN), end)
         if windows and start <= windows[-1][1]:
             windows[-1] = (windows[-1][0], end)
         else:
@@ -329,13 +355,27 @@ def _digit_windows(text: str) -> list[Span]:
     return windows
 
 
+# A window edge is moved off the middle of a word or number, so that the
+# detectors never see half of one: "rb01" cut to "01", or a date cut to
+# "0818", could otherwise look like the start of a number.
+def _window_start(text: str, start: int, limit: int) -> int:
+    while 0 < start < limit and text[start - 1].isalnum() and text[start].isalnum():
+        start += 1
+    return start
+
+
+def _window_end(text: str, end: int, limit: int) -> int:
+    while limit < end < len(text) and text[end - 1].isalnum() and text[end].isalnum():
+        end -= 1
+    return end
+
+
 def _mask_numbers(text: str, counts: dict[str, int]) -> str:
     # The numeric detectors only see small windows around digit runs: one
     # regex scan finds them, instead of several scans of a 40,000-character
     # text, and PhoneNumberMatcher costs ~30 us on a window but ~1 ms on a
-    # long text. A digit run cut at a window's edge has fewer than seven
-    # digits (longer runs get their own, merged, window), so it cannot form
-    # an RRN, card or phone number.
+    # long text. A digit run only partly inside a window is one that was
+    # skipped: it holds no RRN, card or phone number.
     parts = []
     pos = 0
     for start, end in _digit_windows(text):
