@@ -14,8 +14,10 @@ import uuid
 from dataclasses import dataclass
 from typing import Literal
 
+import psycopg
 from django.db import connection, transaction
 from django.utils import timezone
+from psycopg.types.json import Jsonb
 
 from accounts import selectors as account_selectors
 from conversations.masking import mask_pii
@@ -135,23 +137,75 @@ def _masked(message: str, response: str, metadata: dict) -> tuple[str, str, dict
 
 def _insert_ignoring_duplicates(robeing_id: str, rows: list[ConversationLog]) -> list[TurnOutcome]:
     """INSERT all rows, skipping those whose (robeing_id, event_id) exists; then
-    fetch the originals of the skipped ones. One INSERT on PostgreSQL; on SQLite
-    one per parameter-cap-sized chunk, all in one transaction."""
+    fetch the originals of the skipped ones. One statement on PostgreSQL; on
+    SQLite one per parameter-cap-sized chunk, all in one transaction."""
     if not rows:
         return []
+    if connection.vendor == "postgresql":
+        # One statement is atomic by itself; BEGIN/COMMIT would add two round trips.
+        insert = _insert_one_prepared if len(rows) == 1 else _insert_unnest
+        return _match_outcomes(robeing_id, rows, insert(rows))
     size = connection.ops.bulk_batch_size(_INSERT_FIELDS, rows) or len(rows)
-    batches = [rows[start : start + size] for start in range(0, len(rows), size)]
-    if len(batches) == 1:
-        # One statement is atomic by itself; BEGIN/COMMIT would add two round trips
-        # to every single-turn request.
-        returned = _insert_batch(batches[0])
-    else:
-        with transaction.atomic():  # SQLite's parameter cap splits a batch
-            returned = [pair for batch in batches for pair in _insert_batch(batch)]
+    with transaction.atomic():
+        returned = [
+            pair
+            for start in range(0, len(rows), size)
+            for pair in _insert_values(rows[start : start + size])
+        ]
     return _match_outcomes(robeing_id, rows, returned)
 
 
-def _insert_batch(rows: list[ConversationLog]) -> list[tuple[int, str | None]]:
+# PostgreSQL: one column array per field, unnested into rows. The statement text
+# is the same for 1 or 1,000 turns, so psycopg prepares it once per connection
+# (server-side binding) and PostgreSQL stops re-parsing and re-planning it; and
+# nothing has to splice 14,000 placeholders into a query string.
+_UNNEST_TYPES = {
+    "robeing_id": "text", "channel_id": "text", "message": "text", "response": "text",
+    "intent": "text", "confidence": "float8", "timestamp": "timestamptz", "user_id": "uuid",
+    "slack_user_id": "text", "thread_ts": "text", "channel_type": "text", "metadata": "jsonb",
+    "event_id": "text", "created_at": "timestamptz",
+}  # fmt: skip
+_UNNEST_ARRAYS = ", ".join(f"%s::{_UNNEST_TYPES[f.column]}[]" for f in _INSERT_FIELDS)
+_UNNEST_SQL = (
+    f"INSERT INTO conversation_log ({', '.join(f.column for f in _INSERT_FIELDS)}) "
+    f"SELECT * FROM unnest({_UNNEST_ARRAYS}) ON CONFLICT DO NOTHING RETURNING id, event_id"
+)
+
+
+_ONE_ROW_SQL = (
+    f"INSERT INTO conversation_log ({', '.join(f.column for f in _INSERT_FIELDS)}) "
+    f"VALUES ({', '.join(['%s'] * len(_INSERT_FIELDS))}) "
+    "ON CONFLICT DO NOTHING RETURNING id, event_id"
+)
+_METADATA_INDEX = [f.name for f in _INSERT_FIELDS].index("metadata")
+
+
+def _insert_unnest(rows: list[ConversationLog]) -> list[tuple[int, str | None]]:
+    columns = [[getattr(row, f.attname) for row in rows] for f in _INSERT_FIELDS]
+    columns[_METADATA_INDEX] = [Jsonb(value) for value in columns[_METADATA_INDEX]]
+    return _execute_prepared(_UNNEST_SQL, columns)
+
+
+def _insert_one_prepared(rows: list[ConversationLog]) -> list[tuple[int, str | None]]:
+    # The single-turn hot path: a one-row statement, prepared once per connection.
+    values = [getattr(rows[0], f.attname) for f in _INSERT_FIELDS]
+    values[_METADATA_INDEX] = Jsonb(values[_METADATA_INDEX])
+    return _execute_prepared(_ONE_ROW_SQL, values)
+
+
+def _execute_prepared(sql: str, params: list) -> list[tuple[int, str | None]]:
+    connection.ensure_connection()
+    # A plain psycopg cursor binds parameters server-side, so psycopg prepares a
+    # statement it sees repeatedly and PostgreSQL skips parsing and planning it
+    # (Django's ClientCursor binds client-side and cannot). Same connection, so
+    # the same transaction as everything else.
+    with psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _insert_values(rows: list[ConversationLog]) -> list[tuple[int, str | None]]:
+    """Multi-row VALUES, for backends without arrays (SQLite)."""
     quote = connection.ops.quote_name
     columns = ", ".join(quote(f.column) for f in _INSERT_FIELDS)
     placeholders = "(" + ", ".join(["%s"] * len(_INSERT_FIELDS)) + ")"
@@ -174,7 +228,7 @@ def _match_outcomes(
     robeing_id: str, rows: list[ConversationLog], returned: list[tuple[int, str | None]]
 ) -> list[TurnOutcome]:
     # Rows with an event_id are matched by it. Rows without one cannot conflict,
-    # so they all come back, in VALUES order (the guarantee bulk_create uses too).
+    # so they all come back, in input order (the guarantee bulk_create uses too).
     ids_by_event = {event_id: row_id for row_id, event_id in returned if event_id is not None}
     ids_without_event = iter(row_id for row_id, event_id in returned if event_id is None)
     outcomes: list[TurnOutcome] = []
