@@ -65,3 +65,21 @@ def context_turns_default(*, robeing_id: str) -> int:
 
 def xp_events(*, robeing_id: str) -> QuerySet[XPEvent]:
     return XPEvent.objects.filter(robeing_id=robeing_id).order_by("-created_at", "-id")
+
+
+def xp_history(*, robeing_id: str, limit: int = 5000) -> list[tuple]:
+    """(time, XP after) of the most recent `limit` ledger events, oldest first."""
+    rows = (
+        XPEvent.objects.filter(robeing_id=robeing_id)
+        .order_by("-created_at", "-id")
+        .values_list("created_at", "experience_after")[:limit]
+    )
+    return list(reversed(rows))
+
+
+def achievements_of(*, robeing_id: str) -> QuerySet[AchievementAward]:
+    return (
+        AchievementAward.objects.filter(robeing_id=robeing_id)
+        .select_related("achievement")
+        .order_by("awarded_at", "id")
+    )
