@@ -147,6 +147,7 @@ else:
 # Operators are a Korean team: Korean admin by default, English via Accept-Language.
 LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="ko")
 LANGUAGES = [("ko", "한국어"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 # Stored in UTC, displayed in Seoul time.
 TIME_ZONE = env.str("TIME_ZONE", default="Asia/Seoul")
 USE_I18N = True

@@ -175,9 +175,11 @@ def test_a_bounded_count_reads_about_n_turns(operator, robeing, monkeypatch):
     for _ in range(5):
         ConversationLogFactory(robeing=robeing)
 
-    page = operator.get(LIST, {"robeing": "rb8001"}).content.decode()
+    page = operator.get(LIST, {"robeing": "rb8001"}, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    korean = operator.get(LIST, {"robeing": "rb8001"}).content.decode()
 
     assert "about 4 turns" in page
+    assert "약 4턴" in korean  # Korean operators by default
 
 
 @pytest.mark.postgresql
