@@ -15,8 +15,8 @@ from django.core.exceptions import ImproperlyConfigured
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-# Real environment variables win over the file.
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# Real environment variables win over the file (ENV_FILE names another file).
+environ.Env.read_env(env.str("ENV_FILE", default=str(BASE_DIR / ".env")), overwrite=False)
 
 # Embedded-mode state (SQLite file, filesystem broker queue, static files) lives here.
 VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var"))).resolve()
