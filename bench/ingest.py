@@ -163,9 +163,13 @@ def wait_until_up(port: int) -> None:
     raise RuntimeError("gunicorn did not start")
 
 
-def wrk_round(url: str, headers: dict[str, str], seconds: int, connections: int) -> float:
-    """Requests/s of one wrk run; fails loudly if any response was not 2xx."""
-    body = json.dumps(payload("EVENT_ID"), ensure_ascii=False).replace("EVENT_ID", "%s")
+def wrk_round(
+    url: str, headers: dict[str, str], seconds: int, connections: int, body: str | None = None
+) -> float:
+    """Requests/s of one wrk run; fails loudly if any response was not 2xx.
+    `body` is a JSON template whose `%s` wrk fills with a unique id per request."""
+    if body is None:
+        body = json.dumps(payload("EVENT_ID"), ensure_ascii=False).replace("EVENT_ID", "%s")
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         # A JSON string literal is also a valid Lua one (UTF-8 kept as is).
         script.write(WRK_SCRIPT.replace("BODY_LITERAL", json.dumps(body, ensure_ascii=False)))

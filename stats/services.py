@@ -47,10 +47,14 @@ def stats_initialize(*, robeing_id: str) -> None:
 
 
 def _locked_stats(robeing_id: str) -> RobeingStats:
-    stats_initialize(robeing_id=robeing_id)
     # The lock every XP change to this robeing takes: concurrent awards queue
     # here instead of both reading the old experience and one overwriting the other.
-    return RobeingStats.objects.select_for_update().get(robeing_id=robeing_id)
+    locked = RobeingStats.objects.select_for_update()
+    try:
+        return locked.get(robeing_id=robeing_id)
+    except RobeingStats.DoesNotExist:  # a robeing registered before stats existed
+        stats_initialize(robeing_id=robeing_id)
+        return locked.get(robeing_id=robeing_id)
 
 
 def _award(stats: RobeingStats, *, amount: int, reason: str, source_key: str, stat: str) -> Award:
@@ -94,15 +98,19 @@ def _grant_points(stats: RobeingStats, points: int) -> None:
     stats.trained_xp_since_level = {}
 
 
-def _after_change(stats: RobeingStats) -> None:
+def _after_change(stats: RobeingStats, earned_before: set[str] | None = None) -> None:
+    """Save locked `stats`, award badges it has newly earned (pass what it had
+    earned before the change), and bump the cache version once committed."""
     stats.save()
-    _award_achievements(stats)
+    if earned_before is not None:
+        _award_achievements(stats, achievements.earned(stats) - earned_before)
     robeing_id = stats.robeing_id
     transaction.on_commit(lambda: stats_cache_invalidate(robeing_id=robeing_id))
 
 
-def _award_achievements(stats: RobeingStats) -> None:
-    earned = achievements.earned(stats)
+def _award_achievements(stats: RobeingStats, earned: set[str]) -> None:
+    # Only badges this change earned: nothing to query on most awards, which
+    # matters because it all happens while the robeing's row is locked.
     if not earned:
         return
     known = set(Achievement.objects.filter(key__in=earned).values_list("key", flat=True))
@@ -112,29 +120,41 @@ def _award_achievements(stats: RobeingStats) -> None:
     )
 
 
-@transaction.atomic
 def task_report_record(
     *, robeing_id: str, task_id: str, task_type: str, difficulty: int, succeeded: bool
 ) -> tuple[TaskReport, bool]:
     """Record a task and award its XP. Returns (report, created); a repeated
     task_id returns the first report and changes nothing."""
-    stats = _locked_stats(robeing_id)
-    existing = TaskReport.objects.filter(robeing_id=robeing_id, task_id=task_id).first()
-    if existing is not None:
-        return existing, False
-    kind = TaskType.objects.filter(name=task_type, is_active=True).first()
+    kind = TaskType.objects.filter(name=task_type, is_active=True).first()  # before the lock
+    with transaction.atomic():
+        stats = _locked_stats(robeing_id)
+        existing = TaskReport.objects.filter(robeing_id=robeing_id, task_id=task_id).first()
+        if existing is not None:
+            return existing, False
+        return _record_new_task(stats, kind, task_id, task_type, difficulty, succeeded), True
+
+
+def _record_new_task(
+    stats: RobeingStats,
+    kind: TaskType | None,
+    task_id: str,
+    task_type: str,
+    difficulty: int,
+    succeeded: bool,
+) -> TaskReport:
     if kind is None:
         raise InvalidInput.for_field("task_type", f"Unknown task type {task_type!r}.", "unknown")
     if not rules.MIN_DIFFICULTY <= difficulty <= rules.MAX_DIFFICULTY:
         raise InvalidInput.for_field("difficulty", "Difficulty is 1 to 5.", "out_of_range")
+    earned_before = achievements.earned(stats)
     xp = rules.task_xp(base_xp=kind.base_xp, difficulty=difficulty, succeeded=succeeded)
     award = _award(
         stats, amount=xp, reason=XPEvent.Reason.TASK, source_key=f"task:{task_id}", stat=kind.trains
     )
     _count_task(stats, succeeded)
-    _after_change(stats)
-    report = TaskReport.objects.create(
-        robeing_id=robeing_id,
+    _after_change(stats, earned_before)
+    return TaskReport.objects.create(
+        robeing_id=stats.robeing_id,
         task_id=task_id,
         task_type=kind,
         difficulty=difficulty,
@@ -144,7 +164,6 @@ def task_report_record(
         points_granted=award.points_granted,
         level_after=stats.level,
     )
-    return report, True
 
 
 def _count_task(stats: RobeingStats, succeeded: bool) -> None:
@@ -231,6 +250,7 @@ def _aggregate_batch(batch_size: int) -> int:
     # Sorted: every run locks stats rows in the same order, so two runs cannot deadlock.
     for robeing_id in sorted(counts):
         stats = _locked_stats(robeing_id)
+        earned_before = achievements.earned(stats)
         stats.total_conversations += counts[robeing_id]
         _award(
             stats,
@@ -239,7 +259,7 @@ def _aggregate_batch(batch_size: int) -> int:
             source_key=f"turns:{first_ids[robeing_id]}",
             stat="",
         )
-        _after_change(stats)
+        _after_change(stats, earned_before)
     return len(claimed)
 
 
