@@ -54,9 +54,9 @@ NEW_TURNS = 100_000
 FILL_SQL = """
 INSERT INTO conversation_log (robeing_id, channel_id, channel_type, thread_ts, message, response,
     intent, confidence, "timestamp", slack_user_id, metadata, created_at, stats_counted_at)
-SELECT CASE WHEN g %% 2 = 0 THEN 'rb8001' ELSE 'rb10508' END, 'C0FILL' || (g %% 50), 'channel', '',
-    {message}, {response}, 'schedule', 0.8, now() - make_interval(secs => g), 'U0FILL' || (g %% 500),
-    '{{}}', now(), {counted}
+SELECT CASE WHEN g %% 2 = 0 THEN 'rb8001' ELSE 'rb10508' END, 'C0FILL' || (g %% 50),
+    'channel', '', {message}, {response}, 'schedule', 0.8, now() - make_interval(secs => g),
+    'U0FILL' || (g %% 500), '{{}}', now(), {counted}
 FROM generate_series(%s::bigint, %s::bigint) AS g
 """
 OLD = FILL_SQL.format(message="'지난 대화 ' || g", response="'응답 ' || g", counted="now()")

@@ -15,9 +15,11 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def eager():
-    app.conf.task_always_eager = True
+    # The app reads Django settings under the CELERY_ namespace, so the override
+    # has to use the namespaced name.
+    app.conf.CELERY_TASK_ALWAYS_EAGER = True
     yield
-    app.conf.task_always_eager = False
+    app.conf.CELERY_TASK_ALWAYS_EAGER = False
 
 
 def test_the_task_counts_everything_re_queuing_itself_while_a_backlog_is_left(
