@@ -187,3 +187,14 @@ def test_overlapping_runs_while_ingesting_count_every_turn_once(robeing, other_r
     assert totals("rb8001") == (300, 300)
     assert totals("rb10508") == (200, 200)
     assert ConversationLog.objects.filter(stats_counted_at__isnull=True).count() == 0
+
+
+def test_a_large_backlog_can_cross_several_levels_in_one_award(robeing):
+    log_turns("rb8001", 520)  # 520 XP at once: level 1 -> 4
+
+    services.conversation_stats_aggregate(batch_size=1000)
+
+    stats = RobeingStats.objects.get(robeing_id="rb8001")
+    assert (stats.level, stats.experience) == (4, 520)
+    assert sum(stats.stat_values().values()) == 50 + 3 * 3  # 3 points per level gained
+    assert XPEvent.objects.get().level_after == 4
