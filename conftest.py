@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 from accounts import services as account_services
 from accounts.selectors import api_key_cache, slack_user_cache
 from accounts.tests.factories import UserFactory
+from settings_app.selectors import forget_local_cache as forget_local_settings
 
 
 def pytest_collection_modifyitems(config, items) -> None:
@@ -27,12 +28,14 @@ def pytest_collection_modifyitems(config, items) -> None:
 
 @pytest.fixture(autouse=True)
 def _fresh_process_caches():
-    # The per-process caches would otherwise carry keys and users across tests.
-    api_key_cache.clear()
-    slack_user_cache.clear()
+    # The per-process caches would otherwise carry keys, users and settings
+    # across tests; a rolled-back test reuses version numbers a real database never
+    # would, so a settings snapshot from an earlier test could look current.
+    for clear in (api_key_cache.clear, slack_user_cache.clear, forget_local_settings):
+        clear()
     yield
-    api_key_cache.clear()
-    slack_user_cache.clear()
+    for clear in (api_key_cache.clear, slack_user_cache.clear, forget_local_settings):
+        clear()
 
 
 @pytest.fixture(autouse=True)

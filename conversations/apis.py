@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zoneinfo
 from typing import Any
 
 import pydantic
@@ -32,13 +33,18 @@ from robeing_site.api import (
     validate_input,
 )
 from robeing_site.errors import InvalidInput
-from stats import selectors as stats_selectors
+from settings_app import selectors as settings_selectors
 
 TAG = ["conversations"]
 
 
-def turn_out(row: ConversationLog) -> dict[str, Any]:
-    return TurnOut.model_validate(row, from_attributes=True).model_dump(mode="json")
+def turn_out(row: ConversationLog, zone: zoneinfo.ZoneInfo | None = None) -> dict[str, Any]:
+    body = TurnOut.model_validate(row, from_attributes=True).model_dump(
+        mode="json", exclude={"local_timestamp"}
+    )
+    if zone is not None:  # the robeing's user_preference.timezone
+        body["local_timestamp"] = row.timestamp.astimezone(zone).isoformat()
+    return body
 
 
 class HistoryPagination(CursorPagination):
@@ -114,7 +120,8 @@ class ConversationListCreateApi(RobeingScopedAPIView):
         queryset = selectors.conversation_history(robeing_id=robeing_id, **filters)
         paginator = HistoryPagination()
         page = paginator.paginate_queryset(queryset, request, view=self)
-        return paginator.get_paginated_response([turn_out(row) for row in page])
+        zone = settings_selectors.robeing_zone(robeing_id=robeing_id)
+        return paginator.get_paginated_response([turn_out(row, zone) for row in page])
 
 
 class ConversationBatchApi(RobeingScopedAPIView):
@@ -194,17 +201,19 @@ class ConversationContextApi(RobeingScopedAPIView):
     )
     def get(self, request: Request, robeing_id: str) -> Response:
         query = validate_input(ContextQuery, request.query_params.dict())
-        limit = query.limit or stats_selectors.context_turns_default(robeing_id=robeing_id)
+        limit, since = selectors.context_window(robeing_id=robeing_id, requested=query.limit)
         turns = selectors.conversation_context(
             robeing_id=robeing_id,
             channel_id=query.channel_id,
             thread_ts=query.thread_ts,
             limit=limit,
+            since=since,
         )
+        zone = settings_selectors.robeing_zone(robeing_id=robeing_id)
         body = {
             "channel_id": query.channel_id,
             "thread_ts": query.thread_ts,
             "limit": limit,
-            "turns": [turn_out(row) for row in turns],
+            "turns": [turn_out(row, zone) for row in turns],
         }
         return Response(body)

@@ -146,6 +146,9 @@ class TurnOut(BaseModel):
     event_id: str | None
     metadata: dict[str, Any]
     created_at: datetime
+    local_timestamp: str | None = Field(
+        None, description="History and context only: `timestamp` in the robeing's time zone."
+    )
 
 
 class BatchIn(BaseModel):

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from conversations.models import ConversationLog
+from settings_app import selectors as settings_selectors
+from stats import selectors as stats_selectors
 
 # An admin thread page shows at most this many turns of one thread.
 THREAD_PAGE_MAX_TURNS = 500
@@ -43,13 +46,16 @@ def conversation_history(
 
 
 def conversation_context(
-    *, robeing_id: str, channel_id: str, thread_ts: str, limit: int
+    *, robeing_id: str, channel_id: str, thread_ts: str, limit: int, since: datetime | None = None
 ) -> list[ConversationLog]:
-    """The last `limit` turns of one conversation, oldest first, ready to be
-    continued (index conv_thread_time_idx: one index range scan)."""
+    """The last `limit` turns of one conversation (none older than `since`),
+    oldest first, ready to be continued (conv_thread_time_idx: one range scan)."""
     newest_first = ConversationLog.objects.filter(
         robeing_id=robeing_id, channel_id=channel_id, thread_ts=thread_ts
-    ).order_by("-timestamp", "-id")[:limit]
+    )
+    if since is not None:
+        newest_first = newest_first.filter(timestamp__gte=since)
+    newest_first = newest_first.order_by("-timestamp", "-id")[:limit]
     return list(reversed(newest_first))
 
 
@@ -79,3 +85,16 @@ def conversation_search(
         | Q(slack_user_id=term)
         | Q(thread_ts=term)
     )
+
+
+def context_window(*, robeing_id: str, requested: int | None) -> tuple[int, datetime]:
+    """How many turns, and from how far back, the context endpoint returns.
+
+    The count is what the bot asked for, else 10 + memory_stat (stats, seed
+    3.3.2), never more than the robeing's `max_memory_size` setting; turns older
+    than `memory_ttl_days` are left out (settings, seed 4.3).
+    """
+    system = settings_selectors.settings_get(robeing_id=robeing_id).values["system_settings"]
+    wanted = requested or stats_selectors.context_turns_default(robeing_id=robeing_id)
+    since = timezone.now() - timedelta(days=system["memory_ttl_days"])
+    return min(wanted, system["max_memory_size"]), since

@@ -10,6 +10,7 @@ the first copy of an event, and a retry, concurrent or not, finds the original.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import uuid
 from dataclasses import dataclass
 from typing import Literal
@@ -24,6 +25,7 @@ from conversations.masking import mask_pii
 from conversations.models import ConversationLog
 from conversations.schemas import TurnIn
 from robeing_site.errors import FieldError, InvalidInput
+from settings_app import selectors as settings_selectors
 
 # Columns written at ingestion, in INSERT order.
 _INSERT_FIELDS = [
@@ -79,12 +81,11 @@ def conversation_turns_record(*, robeing_id: str, turns: list[TurnIn]) -> list[T
 
 
 def pii_masking_enabled(*, robeing_id: str) -> bool:
-    """Whether PII is masked at ingestion for this robeing.
-
-    Always on for now; the settings issue (#4) makes it a per-robeing setting
-    (`system_settings.pii_masking`) and replaces this body with that lookup.
-    """
-    return True
+    """Whether PII is masked at ingestion for this robeing (on by default;
+    `system_settings.pii_masking`, read from the settings cache)."""
+    return settings_selectors.setting_value(
+        robeing_id=robeing_id, category="system_settings", key="pii_masking"
+    )
 
 
 def _unknown_user_ids(user_ids: set[uuid.UUID]) -> set[uuid.UUID]:
@@ -195,13 +196,21 @@ def _insert_one_prepared(rows: list[ConversationLog]) -> list[tuple[int, str | N
 
 def _execute_prepared(sql: str, params: list) -> list[tuple[int, str | None]]:
     connection.ensure_connection()
+
     # A plain psycopg cursor binds parameters server-side, so psycopg prepares a
     # statement it sees repeatedly and PostgreSQL skips parsing and planning it
     # (Django's ClientCursor binds client-side and cannot). Same connection, so
     # the same transaction as everything else.
-    with psycopg.Cursor(connection.connection) as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
+    def run(sql: str, params: list, many: bool, context: dict) -> list[tuple[int, str | None]]:
+        with psycopg.Cursor(connection.connection) as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+
+    # Through Django's execute wrappers, as its own cursors do, so query timing
+    # (debug_mode) and any instrumentation still see this statement.
+    for wrapper in reversed(connection.execute_wrappers):
+        run = functools.partial(wrapper, run)
+    return run(sql, params, False, {"connection": connection, "cursor": None})
 
 
 def _insert_values(rows: list[ConversationLog]) -> list[tuple[int, str | None]]:

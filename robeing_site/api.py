@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any, TypeVar
 
 import pydantic
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db import connection
 from django.http import Http404
 from rest_framework import exceptions as drf_exceptions
 from rest_framework import status
@@ -22,6 +24,7 @@ from robeing_site.errors import (
     InvalidInput,
     PayloadTooLarge,
 )
+from settings_app.selectors import setting_value
 
 logger = logging.getLogger(__name__)
 ModelT = TypeVar("ModelT", bound=pydantic.BaseModel)
@@ -126,13 +129,61 @@ class BaseAPIView(APIView):
 
 class RobeingScopedAPIView(BaseAPIView):
     """A view under /robeings/{robeing_id}/. Permission (CanAccessRobeing) has
-    already kept bots to their own robeing; staff get 404 for unknown ids."""
+    already kept bots to their own robeing; staff get 404 for unknown ids.
+
+    For a robeing whose `system_settings.debug_mode` is on, responses carry a
+    `Server-Timing` header with the time spent in the database and in total.
+    """
+
+    _query_timer: QueryTimer | None = None
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
         if not isinstance(request.user, RobeingPrincipal):
             # A bot's key proves its robeing exists; only staff pay this query.
             robeing_get(robeing_id=kwargs["robeing_id"])
+        if setting_value(
+            robeing_id=kwargs["robeing_id"], category="system_settings", key="debug_mode"
+        ):
+            self._query_timer = QueryTimer()
+            self._query_timer.start()
+
+    def finalize_response(self, request: Request, response, *args: Any, **kwargs: Any):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if self._query_timer is not None:
+            response["Server-Timing"] = self._query_timer.stop()
+        return response
+
+
+class QueryTimer:
+    """Times every query run while it is installed (Django execute wrapper)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.db_seconds = 0.0
+        self._started = 0.0
+        self._wrapper = None
+
+    def __call__(self, execute, sql, params, many, context):
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            self.count += 1
+            self.db_seconds += time.perf_counter() - started
+
+    def start(self) -> None:
+        self._started = time.perf_counter()
+        self._wrapper = connection.execute_wrapper(self)
+        self._wrapper.__enter__()
+
+    def stop(self) -> str:
+        self._wrapper.__exit__(None, None, None)
+        total_ms = (time.perf_counter() - self._started) * 1000
+        return (
+            f'db;dur={self.db_seconds * 1000:.2f};desc="{self.count} queries", '
+            f"total;dur={total_ms:.2f}"
+        )
 
 
 class FieldErrorOut(pydantic.BaseModel):

@@ -1,0 +1,136 @@
+"""Reads of robeing settings, from a per-process memory cache (seed 6.3).
+
+Each process keeps the merged settings of the robeings it has seen, tagged
+with the row's version. The current version of each robeing lives in the
+shared cache (Redis when configured; without it, a file cache all processes on
+the machine share), and every committed write sets it. A read compares the two:
+equal is a hit, anything else (a write elsewhere, an evicted key) is a miss
+that reloads from the database. A write anywhere is therefore seen by every
+process on its next read, which a TTL alone could not promise.
+"""
+
+from __future__ import annotations
+
+import threading
+import zoneinfo
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.cache import cache
+from django.db.models import QuerySet
+
+from robeing_site.errors import NotFound
+from settings_app.models import RobeingSettings, SettingsChange
+from settings_app.schemas import CATEGORIES, defaults
+
+
+@dataclass(frozen=True)
+class SettingsSnapshot:
+    robeing_id: str
+    version: int  # 0: never written, all defaults
+    values: dict[str, dict[str, Any]]  # category -> stored values merged over defaults
+
+    @property
+    def etag(self) -> str:
+        return f'"{self.version}"'
+
+
+class _Counters:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def count(self, hit: bool) -> None:
+        with self._lock:
+            if hit:
+                self.hits += 1
+            else:
+                self.misses += 1
+
+
+_local: dict[str, SettingsSnapshot] = {}
+counters = _Counters()
+
+
+def version_key(robeing_id: str) -> str:
+    return f"settings:ver:{robeing_id}"
+
+
+def settings_get(*, robeing_id: str) -> SettingsSnapshot:
+    shared = cache.get(version_key(robeing_id))
+    local = _local.get(robeing_id)
+    if local is not None and shared is not None and local.version == shared:
+        counters.count(hit=True)
+        return local
+    counters.count(hit=False)
+    snapshot = _load(robeing_id)
+    _local[robeing_id] = snapshot
+    if shared is None:
+        cache.add(version_key(robeing_id), snapshot.version, timeout=None)
+    return snapshot
+
+
+def _load(robeing_id: str) -> SettingsSnapshot:
+    row = RobeingSettings.objects.filter(robeing_id=robeing_id).first()
+    if row is None:
+        return SettingsSnapshot(robeing_id, 0, {c: defaults(c) for c in CATEGORIES})
+    return snapshot_of(row)
+
+
+def snapshot_of(row: RobeingSettings) -> SettingsSnapshot:
+    values = {c: merge_over_defaults(c, getattr(row, c)) for c in CATEGORIES}
+    return SettingsSnapshot(row.robeing_id, row.version, values)
+
+
+def merge_over_defaults(category: str, stored: dict[str, Any]) -> dict[str, Any]:
+    return deep_merge(defaults(category), stored)
+
+
+def deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def setting_value(*, robeing_id: str, category: str, key: str) -> Any:
+    """The seed's get_setting(category, key): the value, merged over defaults."""
+    values = settings_get(robeing_id=robeing_id).values
+    if category not in values:
+        raise NotFound(f"Unknown settings category {category!r}.", code="unknown_category")
+    if key not in values[category]:
+        raise NotFound(f"Unknown key {category}.{key}.", code="unknown_key")
+    return values[category][key]
+
+
+def robeing_zone(*, robeing_id: str) -> zoneinfo.ZoneInfo:
+    return zoneinfo.ZoneInfo(
+        setting_value(robeing_id=robeing_id, category="user_preference", key="timezone")
+    )
+
+
+def cache_statistics() -> dict[str, float]:
+    """The seed's cache hit rate metric (7.2), for this process."""
+    total = counters.hits + counters.misses
+    return {
+        "hits": counters.hits,
+        "misses": counters.misses,
+        "hit_rate": counters.hits / total if total else 0.0,
+    }
+
+
+def settings_history(*, robeing_id: str) -> QuerySet[SettingsChange]:
+    return (
+        SettingsChange.objects.filter(robeing_id=robeing_id)
+        .select_related("changed_by_user")
+        .order_by("-changed_at", "-id")
+    )
+
+
+def forget_local_cache() -> None:
+    """For tests: act like a fresh process."""
+    _local.clear()
