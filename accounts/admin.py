@@ -3,6 +3,8 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from rest_framework_api_key.admin import APIKeyModelAdmin
 from rest_framework_api_key.models import APIKey
@@ -59,11 +61,18 @@ class RobeingAPIKeyInline(admin.TabularInline):
 
 @admin.register(Robeing)
 class RobeingAdmin(admin.ModelAdmin):
-    list_display = ("robeing_id", "name", "is_active", "created_at")
+    list_display = ("robeing_id", "name", "is_active", "created_at", "settings_link")
     list_filter = ("is_active",)
     search_fields = ("robeing_id", "name")
-    readonly_fields = ("created_at", "updated_at")
+    readonly_fields = ("created_at", "updated_at", "settings_link")
     inlines = (RobeingAPIKeyInline,)
+
+    @admin.display(description=_("settings"))
+    def settings_link(self, robeing: Robeing):
+        if not robeing.pk:
+            return "-"
+        url = reverse("admin:settings_app_robeing_settings", args=[robeing.pk])
+        return format_html('<a href="{}">{}</a>', url, _("edit settings"))
 
     def save_model(self, request: HttpRequest, obj: Robeing, form, change: bool) -> None:
         super().save_model(request, obj, form, change)
