@@ -87,6 +87,8 @@ def env_for(db_url: str) -> dict[str, str]:
     return {
         **os.environ,
         "DATABASE_URL": db_url,
+        # As in production: Redis holds the shared cache (settings versions).
+        "REDIS_URL": "redis://127.0.0.1:6379/13",
         "DEBUG": "false",
         "SECRET_KEY": "bench-only-secret",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",

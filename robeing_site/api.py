@@ -24,7 +24,7 @@ from robeing_site.errors import (
     InvalidInput,
     PayloadTooLarge,
 )
-from settings_app.selectors import setting_value
+from settings_app.selectors import pin_for_request, settings_get
 
 logger = logging.getLogger(__name__)
 ModelT = TypeVar("ModelT", bound=pydantic.BaseModel)
@@ -142,11 +142,17 @@ class RobeingScopedAPIView(BaseAPIView):
         if not isinstance(request.user, RobeingPrincipal):
             # A bot's key proves its robeing exists; only staff pay this query.
             robeing_get(robeing_id=kwargs["robeing_id"])
-        if setting_value(
-            robeing_id=kwargs["robeing_id"], category="system_settings", key="debug_mode"
-        ):
+        snapshot = settings_get(robeing_id=kwargs["robeing_id"])
+        pin_for_request(snapshot)  # one version check per request
+        if snapshot.values["system_settings"]["debug_mode"]:
             self._query_timer = QueryTimer()
             self._query_timer.start()
+
+    def dispatch(self, request, *args: Any, **kwargs: Any):
+        try:
+            return super().dispatch(request, *args, **kwargs)
+        finally:
+            pin_for_request(None)  # even after an unhandled error: threads are reused
 
     def finalize_response(self, request: Request, response, *args: Any, **kwargs: Any):
         response = super().finalize_response(request, response, *args, **kwargs)

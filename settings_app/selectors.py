@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import threading
 import zoneinfo
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db.models import QuerySet
 
@@ -51,14 +53,68 @@ class _Counters:
 
 _local: dict[str, SettingsSnapshot] = {}
 counters = _Counters()
+# The snapshot an API request already checked: its later reads (masking, debug
+# timing, context limits) reuse it instead of asking the shared cache again.
+_request_snapshot: ContextVar[SettingsSnapshot | None] = ContextVar("settings", default=None)
+
+
+def pin_for_request(snapshot: SettingsSnapshot | None) -> None:
+    _request_snapshot.set(snapshot)
 
 
 def version_key(robeing_id: str) -> str:
-    return f"settings:ver:{robeing_id}"
+    return f"robeing:settings:ver:{robeing_id}"
+
+
+class _SharedVersions:
+    """Where the current version of each robeing's settings is kept.
+
+    With Redis, a plain GET/SET on an integer key through one client: every API
+    request checks a version, and Django's cache layer (key building, pickling)
+    roughly doubles the cost of that round trip. Without Redis, Django's cache
+    (the file cache all processes on the machine share).
+    """
+
+    def __init__(self) -> None:
+        self._redis = None
+        if settings.REDIS_URL:
+            import redis
+
+            self._redis = redis.Redis.from_url(settings.REDIS_URL)
+
+    def get(self, robeing_id: str) -> int | None:
+        if self._redis is None:
+            return cache.get(version_key(robeing_id))
+        value = self._redis.get(version_key(robeing_id))
+        return None if value is None else int(value)
+
+    def add(self, robeing_id: str, version: int) -> None:
+        if self._redis is None:
+            cache.add(version_key(robeing_id), version, timeout=None)
+        else:
+            self._redis.set(version_key(robeing_id), version, nx=True)
+
+    def set(self, robeing_id: str, version: int) -> None:
+        if self._redis is None:
+            cache.set(version_key(robeing_id), version, timeout=None)
+        else:
+            self._redis.set(version_key(robeing_id), version)
+
+    def clear(self, robeing_id: str) -> None:
+        if self._redis is None:
+            cache.delete(version_key(robeing_id))
+        else:
+            self._redis.delete(version_key(robeing_id))
+
+
+shared_versions = _SharedVersions()
 
 
 def settings_get(*, robeing_id: str) -> SettingsSnapshot:
-    shared = cache.get(version_key(robeing_id))
+    pinned = _request_snapshot.get()
+    if pinned is not None and pinned.robeing_id == robeing_id:
+        return pinned
+    shared = shared_versions.get(robeing_id)
     local = _local.get(robeing_id)
     if local is not None and shared is not None and local.version == shared:
         counters.count(hit=True)
@@ -67,7 +123,7 @@ def settings_get(*, robeing_id: str) -> SettingsSnapshot:
     snapshot = _load(robeing_id)
     _local[robeing_id] = snapshot
     if shared is None:
-        cache.add(version_key(robeing_id), snapshot.version, timeout=None)
+        shared_versions.add(robeing_id, snapshot.version)
     return snapshot
 
 

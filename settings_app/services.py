@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import pydantic
-from django.core.cache import cache
 from django.db import transaction
 
 from robeing_site.api import pydantic_errors
@@ -18,8 +17,9 @@ from settings_app.schemas import CATEGORIES, defaults
 from settings_app.selectors import (
     SettingsSnapshot,
     deep_merge,
+    pin_for_request,
+    shared_versions,
     snapshot_of,
-    version_key,
 )
 
 
@@ -174,6 +174,7 @@ def _write(row: RobeingSettings, category: str, stored: dict, changes: list, act
             for key, before, after in changes
         ]
     )
+    pin_for_request(None)  # this request must not reuse what it read before the write
     robeing_id, version = row.robeing_id, row.version
     # After commit, so no process can read the new version before the data.
-    transaction.on_commit(lambda: cache.set(version_key(robeing_id), version, timeout=None))
+    transaction.on_commit(lambda: shared_versions.set(robeing_id, version))

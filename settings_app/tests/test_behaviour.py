@@ -160,3 +160,14 @@ def write_in_another_process(settings) -> None:
         check=True,
         timeout=60,
     )
+
+
+def test_a_request_checks_the_settings_version_once_and_leaves_nothing_pinned(bot_client):
+    selectors.forget_local_cache()
+    before = selectors.cache_statistics()
+
+    bot_client.post(TURNS, {"message": "010-1234-5678 로 연락 주세요"}, format="json")
+
+    after = selectors.cache_statistics()
+    assert after["hits"] + after["misses"] - before["hits"] - before["misses"] == 1
+    assert selectors._request_snapshot.get() is None
