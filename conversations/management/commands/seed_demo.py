@@ -2,142 +2,194 @@
 
     python manage.py seed_demo [--turns 2000] [--seed 42] [--admin-password ...]
 
-Idempotent for robeings, users and the admin; each run revokes the previous
-demo keys, creates fresh ones, adds `--turns` new turns, and prints the admin
-login and the keys (also written to $VAR_DIR/demo_keys.env for the README's
-curl tour). On PostgreSQL the turns are streamed with COPY, so a million rows
-take a few minutes rather than an hour.
+Creates (once) the robeings rb8001 and rb10508, eight demo users and the
+superuser admin@example.com; then adds `--turns` new conversation turns, sets
+the admin's password (--admin-password, else $DEMO_ADMIN_PASSWORD, else a fresh
+random one), replaces the demo API keys (the previous run's are revoked) and
+prints the login and keys, also written to $VAR_DIR/demo_keys.env for the
+README's curl tour (`source var/demo_keys.env`).
+
+On PostgreSQL the turns stream through COPY; elsewhere bulk_create in batches.
 """
 
 from __future__ import annotations
 
+import argparse
+import itertools
 import os
 import secrets
+import shlex
 import time
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
 
 import orjson
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
-from django.db import connection
+from django.db import connection, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts import services as account_services
-from accounts.models import RobeingAPIKey, User
-from conversations.demo_data import DemoUser, demo_turns
+from accounts.models import Robeing, RobeingAPIKey, User
+from conversations.demo_data import COLUMNS, METADATA_INDEX, PEOPLE, DemoUser, demo_turns
 from conversations.models import ConversationLog
 
 ROBEINGS = {"rb8001": "로빙 8001", "rb10508": "로빙 10508"}
 ADMIN_EMAIL = "admin@example.com"
-USERS = [
-    ("김민준", "minjun.kim"), ("이서연", "seoyeon.lee"), ("박지호", "jiho.park"),
-    ("최유나", "yuna.choi"), ("정하은", "haeun.jung"), ("Alex Morgan", "alex.morgan"),
-    ("Jordan Lee", "jordan.lee"), ("Sam Rivera", "sam.rivera"),
-]  # fmt: skip
-COLUMNS = [
-    "robeing_id", "channel_id", "channel_type", "thread_ts", "message", "response", "intent",
-    "confidence", "timestamp", "user_id", "slack_user_id", "event_id", "metadata", "created_at",
-]  # fmt: skip
-PROGRESS_EVERY = 100_000
+KEY_NAME = "demo"
+SERVER = "http://127.0.0.1:8000"
+CHUNK = 100_000  # rows per COPY (per bulk_create call elsewhere) and per progress line
+BULK_BATCH = 5_000
+
+
+def _non_negative(value: str) -> int:
+    number = int(value)
+    if number < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return number
 
 
 class Command(BaseCommand):
-    help = "Create demo robeings, users, admin, fresh API keys and conversation turns."
+    help = "Create demo robeings, users and admin; add demo turns; print fresh demo API keys."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--turns", type=int, default=2000, help="Turns to add (default 2000).")
-        parser.add_argument("--seed", type=int, default=None, help="Random seed for the turns.")
-        parser.add_argument("--admin-password", default=os.environ.get("DEMO_ADMIN_PASSWORD"))
+        parser.add_argument(
+            "--turns", type=_non_negative, default=2000, help="Turns to add (default 2000)."
+        )
+        parser.add_argument(
+            "--seed", type=int, default=None, help="Random seed for the turns (default: random)."
+        )
+        parser.add_argument(
+            "--admin-password",
+            default=None,
+            help="Password for admin@example.com (default: $DEMO_ADMIN_PASSWORD, else random).",
+        )
 
-    def handle(self, *args, turns: int, seed: int | None, admin_password: str | None, **opts):
+    def handle(self, *args, turns: int, seed: int | None, admin_password: str | None, **options):
         for robeing_id, name in ROBEINGS.items():
             account_services.robeing_get_or_create(robeing_id=robeing_id, name=name)
-        users = self._users()
-        password = admin_password or secrets.token_urlsafe(12)
-        self._admin(password)
-        keys = self._fresh_keys()
-        if turns > 0:
-            self._turns(turns, users, seed)
-        self._report(password, keys)
+        users = _demo_users()
+        if turns:
+            self._add_turns(turns, users, secrets.randbelow(2**32) if seed is None else seed)
+        # Credentials change last: a load that fails or is interrupted leaves the
+        # previous password and keys (and demo_keys.env) working.
+        password = admin_password or os.environ.get("DEMO_ADMIN_PASSWORD") or ""
+        password = password or secrets.token_urlsafe(12)
+        with transaction.atomic():
+            _admin_set(password)
+            keys = _demo_keys_replace()
+        path = _env_file_write(keys, password)
+        self._report(keys, password, path)
 
-    def _users(self) -> list[DemoUser]:
-        demo_users = []
-        for number, (name, local) in enumerate(USERS, start=1):
-            user, _ = User.objects.get_or_create(
-                email=f"{local}@example.com",
-                defaults={"display_name": name, "slack_user_id": f"U0DEMO{number:03d}"},
-            )
-            demo_users.append(DemoUser(user.id, user.slack_user_id))
-        return demo_users
-
-    def _admin(self, password: str) -> None:
-        admin = User.objects.filter(email=ADMIN_EMAIL).first()
-        if admin is None:
-            admin = User.objects.create_superuser(ADMIN_EMAIL, password, display_name="운영자")
-        admin.set_password(password)  # printed below, so it always works
-        admin.save(update_fields=["password"])
-
-    def _fresh_keys(self) -> dict[str, str]:
-        old = RobeingAPIKey.objects.filter(robeing_id__in=ROBEINGS, name="demo", revoked=False)
-        for api_key in old:
-            account_services.api_key_revoke(prefix=api_key.prefix)
-        return {
-            robeing_id: account_services.api_key_create(robeing_id=robeing_id, name="demo")[1]
-            for robeing_id in ROBEINGS
-        }
-
-    def _turns(self, n: int, users: list[DemoUser], seed: int | None) -> None:
-        started = time.monotonic()
+    def _add_turns(self, n: int, users: list[DemoUser], seed: int) -> None:
+        self.stderr.write(f"Adding {n:,} demo turns (--seed {seed}) ...")
         rows = demo_turns(
-            n=n, robeing_ids=list(ROBEINGS), users=users, now=timezone.now(), seed=seed
+            n=n, robeing_ids=list(ROBEINGS), users=users, seed=seed, now=timezone.now()
         )
+        write = _copy if connection.vendor == "postgresql" else _bulk_create
+        started = time.monotonic()
+        # One transaction: a failed or interrupted load adds nothing.
+        with transaction.atomic():
+            for done, chunk in enumerate(_chunks(rows, CHUNK), start=1):
+                write(chunk)
+                if done * CHUNK < n:
+                    rate = done * CHUNK / (time.monotonic() - started)
+                    self.stderr.write(f"  {done * CHUNK:,} / {n:,} turns ({rate:,.0f}/s)")
+        elapsed = max(time.monotonic() - started, 1e-6)
+        self.stderr.write(f"Added {n:,} turns in {elapsed:.1f} s ({n / elapsed:,.0f} turns/s).")
         if connection.vendor == "postgresql":
-            self._copy(rows)
             with connection.cursor() as cursor:
-                cursor.execute("ANALYZE conversation_log")  # the admin's estimated count
-        else:
-            self._bulk_create(rows)
-        elapsed = time.monotonic() - started
-        self.stderr.write(
-            f"Added {n:,} turns in {elapsed:.1f} s ({n / max(elapsed, 1e-9):,.0f}/s)."
+                # The admin's count is the planner's estimate on a big table.
+                cursor.execute("ANALYZE conversation_log")
+
+    def _report(self, keys: dict[str, str], password: str, path: Path) -> None:
+        lines = [
+            "",
+            "Robeing Console demo is ready.",
+            f"  Admin:    {SERVER}{reverse('admin:index')}",
+            f"  Login:    {ADMIN_EMAIL}",
+            f"  Password: {password}",
+            *(f"  {robeing_id} API key: {key}" for robeing_id, key in keys.items()),
+            f"  Saved to {path} (source it for the README's curl tour).",
+            "",
+        ]
+        self.stdout.write("\n".join(lines))
+
+
+def _demo_users() -> list[DemoUser]:
+    users = []
+    for person in PEOPLE:
+        user, _ = User.objects.get_or_create(
+            email=person.email,
+            defaults={"display_name": person.display_name, "slack_user_id": person.slack_user_id},
         )
+        users.append(DemoUser(user.id, person.slack_user_id, person.lang))
+    return users
 
-    def _copy(self, rows) -> None:
-        connection.ensure_connection()
-        sql = f"COPY conversation_log ({', '.join(COLUMNS)}) FROM STDIN"
-        with connection.connection.cursor() as cursor, cursor.copy(sql) as copy:
-            for count, row in enumerate(rows, start=1):
-                row["metadata"] = orjson.dumps(row["metadata"]).decode()
-                copy.write_row([row[c] for c in COLUMNS])
-                if count % PROGRESS_EVERY == 0:
-                    self.stderr.write(f"... {count:,} turns")
 
-    def _bulk_create(self, rows) -> None:
-        batch: list[ConversationLog] = []
-        for count, row in enumerate(rows, start=1):
-            batch.append(ConversationLog(**row))
-            if len(batch) == 5000:
-                ConversationLog.objects.bulk_create(batch)
-                batch.clear()
-            if count % PROGRESS_EVERY == 0:
-                self.stderr.write(f"... {count:,} turns")
-        ConversationLog.objects.bulk_create(batch)
+def _chunks(rows: Iterable[tuple], size: int) -> Iterator[list[tuple]]:
+    # itertools.batched arrives with Python 3.12.
+    iterator = iter(rows)
+    while chunk := list(itertools.islice(iterator, size)):
+        yield chunk
 
-    def _report(self, password: str, keys: dict[str, str]) -> None:
-        path = settings.VAR_DIR / "demo_keys.env"
-        lines = [f"{rid.upper()}_KEY={key}" for rid, key in keys.items()]
-        lines += [f"ADMIN_EMAIL={ADMIN_EMAIL}", f"ADMIN_PASSWORD={password}"]
-        path.write_text("\n".join(lines) + "\n")
-        path.chmod(0o600)
-        self.stdout.write(
-            "\n".join(
-                [
-                    "",
-                    "Robeing Console demo is ready.",
-                    "  Admin:    http://127.0.0.1:8000/admin/",
-                    f"  Login:    {ADMIN_EMAIL} / {password}",
-                    *(f"  {rid} API key: {key}" for rid, key in keys.items()),
-                    f"  (also in {path}: `source {os.path.relpath(path)}`)",
-                    "",
-                ]
-            )
-        )
+
+def _copy(rows: Sequence[tuple]) -> None:
+    """COPY one chunk. A chunk per COPY, not one COPY for everything: psycopg
+    queues what the server has not taken yet, so memory stays bounded and the
+    progress line counts rows the server has really processed."""
+    connection.ensure_connection()
+    sql = f"COPY {ConversationLog._meta.db_table} ({', '.join(COLUMNS)}) FROM STDIN"
+    # The raw psycopg connection (Django's cursor has no copy()); the same
+    # connection, so inside the caller's transaction.
+    with connection.connection.cursor() as cursor, cursor.copy(sql) as copy:
+        for row in rows:
+            values = list(row)
+            values[METADATA_INDEX] = orjson.dumps(values[METADATA_INDEX]).decode()  # jsonb as text
+            copy.write_row(values)
+
+
+def _bulk_create(rows: Sequence[tuple]) -> None:
+    objs = [ConversationLog(**dict(zip(COLUMNS, row, strict=True))) for row in rows]
+    ConversationLog.objects.bulk_create(objs, batch_size=BULK_BATCH)
+
+
+def _admin_set(password: str) -> None:
+    """Create the demo superuser or reset it, so the printed login always works."""
+    admin, _ = User.objects.get_or_create(
+        email=ADMIN_EMAIL, defaults={"display_name": "데모 운영자"}
+    )
+    admin.is_staff = admin.is_superuser = admin.is_active = True
+    admin.set_password(password)
+    admin.save()
+
+
+def _demo_keys_replace() -> dict[str, str]:
+    """Revoke the robeings' previous demo keys and return fresh ones.
+
+    The robeing rows are locked first: two runs at once would otherwise each
+    revoke only the keys they saw and both create new ones, leaving four live."""
+    list(Robeing.objects.select_for_update().filter(robeing_id__in=ROBEINGS))
+    old = RobeingAPIKey.objects.filter(robeing_id__in=ROBEINGS, name=KEY_NAME, revoked=False)
+    for prefix in old.values_list("prefix", flat=True):
+        account_services.api_key_revoke(prefix=prefix)
+    return {
+        robeing_id: account_services.api_key_create(robeing_id=robeing_id, name=KEY_NAME)[1]
+        for robeing_id in ROBEINGS
+    }
+
+
+def _env_file_write(keys: dict[str, str], password: str) -> Path:
+    path = settings.VAR_DIR / "demo_keys.env"
+    values = {f"{robeing_id.upper()}_KEY": key for robeing_id, key in keys.items()}
+    values |= {"ADMIN_EMAIL": ADMIN_EMAIL, "ADMIN_PASSWORD": password}
+    text = "".join(f"{name}={shlex.quote(value)}\n" for name, value in values.items())
+    # Owner-only from the first byte (it holds a password), then swapped in whole.
+    tmp = path.with_suffix(".tmp")
+    tmp.unlink(missing_ok=True)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as file:
+        file.write(text)
+    tmp.replace(path)
+    return path
