@@ -7,9 +7,8 @@ from typing import Any
 
 import pydantic
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import serializers, status
-from rest_framework.pagination import CursorPagination
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -29,10 +28,11 @@ from robeing_site.api import (
     ERROR_RESPONSES,
     WRITE_ERROR_RESPONSES,
     RobeingScopedAPIView,
+    StrictCursorPagination,
+    cursor_page_schema,
     pydantic_errors,
     validate_input,
 )
-from robeing_site.errors import InvalidInput
 from settings_app import selectors as settings_selectors
 
 TAG = ["conversations"]
@@ -47,17 +47,8 @@ def turn_out(row: ConversationLog, zone: zoneinfo.ZoneInfo | None = None) -> dic
     return body
 
 
-class HistoryPagination(CursorPagination):
+class HistoryPagination(StrictCursorPagination):
     ordering = ("-timestamp", "-id")
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 200
-
-    def decode_cursor(self, request: Request):
-        try:
-            return super().decode_cursor(request)
-        except Exception as exc:  # DRF answers 404 for a bad cursor; it is bad input.
-            raise InvalidInput.for_field("cursor", "Invalid cursor.") from exc
 
 
 HISTORY_PARAMETERS = [
@@ -74,14 +65,7 @@ HISTORY_PARAMETERS = [
         ("page_size", "1-200, default 50."),
     )
 ]
-HistoryPage = inline_serializer(
-    "ConversationHistoryPage",
-    {
-        "next": serializers.URLField(allow_null=True),
-        "previous": serializers.URLField(allow_null=True),
-        "results": serializers.ListField(child=serializers.DictField()),
-    },
-)
+HistoryPage = cursor_page_schema("ConversationHistoryPage")
 
 
 class ConversationListCreateApi(RobeingScopedAPIView):

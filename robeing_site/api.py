@@ -11,8 +11,10 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import connection
 from django.http import Http404
+from drf_spectacular.utils import inline_serializer
 from rest_framework import exceptions as drf_exceptions
-from rest_framework import status
+from rest_framework import serializers, status
+from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -215,3 +217,30 @@ WRITE_ERROR_RESPONSES = {
     status.HTTP_413_REQUEST_ENTITY_TOO_LARGE: ErrorOut,
     status.HTTP_415_UNSUPPORTED_MEDIA_TYPE: ErrorOut,
 }
+
+
+class StrictCursorPagination(CursorPagination):
+    """Cursor pages of 50 (page_size up to 200); a cursor that does not decode
+    is bad input (400 naming `cursor`), not DRF's 404. Subclasses set ordering."""
+
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+    def decode_cursor(self, request: Request):
+        try:
+            return super().decode_cursor(request)
+        except Exception as exc:
+            raise InvalidInput.for_field("cursor", "Invalid cursor.") from exc
+
+
+def cursor_page_schema(name: str):
+    """OpenAPI shape of a StrictCursorPagination response."""
+    return inline_serializer(
+        name,
+        {
+            "next": serializers.URLField(allow_null=True),
+            "previous": serializers.URLField(allow_null=True),
+            "results": serializers.ListField(child=serializers.DictField()),
+        },
+    )

@@ -7,12 +7,17 @@ from typing import Any
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.selectors import RobeingPrincipal
-from robeing_site.api import ERROR_RESPONSES, WRITE_ERROR_RESPONSES, RobeingScopedAPIView
+from robeing_site.api import (
+    ERROR_RESPONSES,
+    WRITE_ERROR_RESPONSES,
+    RobeingScopedAPIView,
+    StrictCursorPagination,
+    cursor_page_schema,
+)
 from robeing_site.errors import InvalidInput, PreconditionFailed
 from robeing_site.jsonio import OrjsonParser
 from settings_app import selectors, services
@@ -181,17 +186,8 @@ class SettingsResetApi(RobeingScopedAPIView):
         return _with_etag(_category_body(snapshot, category), snapshot)
 
 
-class HistoryPagination(CursorPagination):
+class HistoryPagination(StrictCursorPagination):
     ordering = ("-changed_at", "-id")
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 200
-
-    def decode_cursor(self, request: Request):
-        try:
-            return super().decode_cursor(request)
-        except Exception as exc:
-            raise InvalidInput.for_field("cursor", "Invalid cursor.") from exc
 
 
 class SettingsHistoryApi(RobeingScopedAPIView):
@@ -204,14 +200,7 @@ class SettingsHistoryApi(RobeingScopedAPIView):
             OpenApiParameter("page_size", OpenApiTypes.INT),
         ],
         responses={
-            status.HTTP_200_OK: inline_serializer(
-                "SettingsHistoryPage",
-                {
-                    "next": serializers.URLField(allow_null=True),
-                    "previous": serializers.URLField(allow_null=True),
-                    "results": serializers.ListField(child=serializers.DictField()),
-                },
-            ),
+            status.HTTP_200_OK: cursor_page_schema("SettingsHistoryPage"),
             **ERROR_RESPONSES,
         },
     )

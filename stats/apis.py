@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import serializers, status
-from rest_framework.pagination import CursorPagination
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -13,9 +12,10 @@ from robeing_site.api import (
     ERROR_RESPONSES,
     WRITE_ERROR_RESPONSES,
     RobeingScopedAPIView,
+    StrictCursorPagination,
+    cursor_page_schema,
     validate_input,
 )
-from robeing_site.errors import InvalidInput
 from stats import selectors, services
 from stats.schemas import AllocateIn, StatsOut, TaskIn, TaskOut, XPEventOut
 
@@ -81,17 +81,8 @@ class AllocateApi(RobeingScopedAPIView):
         return Response(StatsOut.model_validate(summary).model_dump(mode="json"))
 
 
-class XPEventPagination(CursorPagination):
+class XPEventPagination(StrictCursorPagination):
     ordering = ("-created_at", "-id")
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 200
-
-    def decode_cursor(self, request: Request):
-        try:
-            return super().decode_cursor(request)
-        except Exception as exc:
-            raise InvalidInput.for_field("cursor", "Invalid cursor.") from exc
 
 
 class XPEventListApi(RobeingScopedAPIView):
@@ -104,14 +95,7 @@ class XPEventListApi(RobeingScopedAPIView):
             OpenApiParameter("page_size", OpenApiTypes.INT, description="1-200, default 50."),
         ],
         responses={
-            status.HTTP_200_OK: inline_serializer(
-                "XPEventPage",
-                {
-                    "next": serializers.URLField(allow_null=True),
-                    "previous": serializers.URLField(allow_null=True),
-                    "results": serializers.ListField(child=serializers.DictField()),
-                },
-            ),
+            status.HTTP_200_OK: cursor_page_schema("XPEventPage"),
             **ERROR_RESPONSES,
         },
     )
