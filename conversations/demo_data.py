@@ -440,11 +440,11 @@ def _speaker(rng: random.Random, users: Sequence[DemoUser]) -> tuple[uuid.UUID |
 
 def _start_micros(rng: random.Random, now: dt.datetime) -> int:
     """A conversation start in the last DAYS_BACK days at a plausible Seoul hour,
-    at least two hours ago so that its later turns are not in the future."""
-    day = (now - dt.timedelta(days=rng.randrange(1, DAYS_BACK))).astimezone(SEOUL)
+    early enough that its later turns (an hour at most) are not in the future."""
+    day = (now - dt.timedelta(days=rng.randrange(DAYS_BACK))).astimezone(SEOUL)
     start = day.replace(hour=rng.choice(HOURS), minute=rng.randrange(60), second=rng.randrange(60))
     start = start.replace(microsecond=rng.randrange(1_000_000))
-    if start > now - dt.timedelta(hours=2):  # yesterday, but a later hour than now
+    if start > now - dt.timedelta(hours=2):  # today, but a later hour than now
         start -= dt.timedelta(days=1)
     return (start - EPOCH) // dt.timedelta(microseconds=1)
 
