@@ -29,6 +29,7 @@ class ConversationLog(models.Model):
         db_column="robeing_id",
         related_name="+",
         verbose_name=_("robeing"),
+        db_index=False,  # conv_robeing_time_idx leads with robeing_id already
     )
     channel_id = models.CharField(_("channel"), max_length=100, blank=True, default="")
     message = models.TextField(_("message"))
@@ -44,6 +45,7 @@ class ConversationLog(models.Model):
         db_column="user_id",
         related_name="+",
         verbose_name=_("user"),
+        db_index=False,  # conv_user_time_idx leads with user_id already
     )
     slack_user_id = models.CharField(_("Slack user"), max_length=100, blank=True, default="")
     thread_ts = models.CharField(_("thread"), max_length=128, blank=True, default="")
