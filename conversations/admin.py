@@ -10,14 +10,20 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import zoneinfo
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlencode
 
-from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ChangeList
 from django.core.paginator import Paginator
 from django.db import connection
-from django.http import HttpRequest
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.text import Truncator
@@ -27,30 +33,46 @@ from accounts.models import Robeing
 from conversations import selectors
 from conversations.models import ConversationLog
 
+# A filtered list counts at most this many rows (plus one, to know there are more).
 COUNT_BOUND = 10_000
+
+Turns = QuerySet[ConversationLog]
 
 
 class EstimatedCountPaginator(Paginator):
-    """Counts at most COUNT_BOUND + 1 rows; on PostgreSQL an unfiltered list
-    uses the planner's estimate (pg_class.reltuples) instead of a scan."""
+    """Never counts the whole table: on PostgreSQL an unfiltered list uses the
+    planner's estimate (pg_class.reltuples); anything else counts at most
+    COUNT_BOUND + 1 rows, and the page then says "10,000+"."""
+
+    @cached_property
+    def estimate(self) -> int | None:
+        if connection.vendor != "postgresql" or self.object_list.query.where:
+            return None
+        rows = _estimated_rows(self.object_list.model._meta.db_table)
+        # -1 (never analysed) or a small table: a bounded count is cheap and exact.
+        return rows if rows > COUNT_BOUND else None
 
     @cached_property
     def count(self) -> int:
-        queryset = self.object_list
-        if connection.vendor == "postgresql" and not queryset.query.where:
-            estimate = _estimated_rows(ConversationLog._meta.db_table)
-            if estimate > COUNT_BOUND:
-                return estimate
-        return queryset[: COUNT_BOUND + 1].count()
+        if self.estimate is not None:
+            return self.estimate
+        # No ORDER BY: any COUNT_BOUND + 1 matching rows will do, so the planner
+        # may stop early instead of walking the list's order.
+        return self.object_list.order_by()[: COUNT_BOUND + 1].count()
 
     @property
-    def is_estimate(self) -> bool:
-        return self.count > COUNT_BOUND
+    def bound(self) -> int:
+        return COUNT_BOUND
+
+    @property
+    def is_lower_bound(self) -> bool:
+        return self.estimate is None and self.count > COUNT_BOUND
 
 
 def _estimated_rows(table: str) -> int:
     with connection.cursor() as cursor:
-        cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE relname = %s", [table])
+        # ::regclass resolves the name through search_path, like the list's query.
+        cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass", [table])
         row = cursor.fetchone()
     return max(int(row[0]), 0) if row else 0
 
@@ -60,10 +82,10 @@ class RobeingFilter(admin.SimpleListFilter):
     title = _("robeing")
     parameter_name = "robeing"
 
-    def lookups(self, request, model_admin):
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
         return [(r.robeing_id, str(r)) for r in Robeing.objects.all()]
 
-    def queryset(self, request, queryset):
+    def queryset(self, request: HttpRequest, queryset: Turns) -> Turns:
         return queryset.filter(robeing_id=self.value()) if self.value() else queryset
 
 
@@ -72,20 +94,20 @@ class TextInputFilter(admin.SimpleListFilter):
 
     template = "admin/conversations/input_filter.html"
 
-    def lookups(self, request, model_admin):
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> tuple[()]:
         return ()
 
     def has_output(self) -> bool:
         return True
 
-    def choices(self, changelist):
+    def choices(self, changelist: ChangeList) -> Iterator[dict[str, Any]]:
         yield {
             "value": self.value() or "",
             "parameter_name": self.parameter_name,
             "other_params": _other_params(changelist, [self.parameter_name]),
         }
 
-    def queryset(self, request, queryset):
+    def queryset(self, request: HttpRequest, queryset: Turns) -> Turns:
         value = (self.value() or "").strip()
         return queryset.filter(**{self.parameter_name: value}) if value else queryset
 
@@ -102,7 +124,13 @@ class TimestampRangeFilter(admin.ListFilter):
     template = "admin/conversations/date_range_filter.html"
     parameters = ("date_from", "date_to")
 
-    def __init__(self, request, params, model, model_admin) -> None:
+    def __init__(
+        self,
+        request: HttpRequest,
+        params: dict[str, list[str]],
+        model: type[ConversationLog],
+        model_admin: admin.ModelAdmin,
+    ) -> None:
         super().__init__(request, params, model, model_admin)
         self.values: dict[str, str] = {}
         for name in self.parameters:
@@ -116,15 +144,17 @@ class TimestampRangeFilter(admin.ListFilter):
     def expected_parameters(self) -> list[str]:
         return list(self.parameters)
 
-    def choices(self, changelist):
+    def choices(self, changelist: ChangeList) -> Iterator[dict[str, Any]]:
         yield {
             "date_from": self.values.get("date_from", ""),
             "date_to": self.values.get("date_to", ""),
             "other_params": _other_params(changelist, list(self.parameters)),
         }
 
-    def queryset(self, request, queryset):
-        zone = zoneinfo.ZoneInfo(settings.TIME_ZONE)
+    def queryset(self, request: HttpRequest, queryset: Turns) -> Turns:
+        # The zone the list shows times in (TIME_ZONE, Asia/Seoul): a day means
+        # what the operator reads on the page.
+        zone = timezone.get_current_timezone()
         start, end = self._day("date_from"), self._day("date_to")
         if start:
             queryset = queryset.filter(timestamp__gte=dt.datetime.combine(start, dt.time(), zone))
@@ -143,20 +173,21 @@ class TimestampRangeFilter(admin.ListFilter):
             raise IncorrectLookupParameters(f"{name}: {raw!r} is not a YYYY-MM-DD date") from exc
 
 
-def _other_params(changelist, exclude: list[str]) -> list[tuple[str, str]]:
-    # Keep the other filters and the search when this filter's form is submitted.
+def _other_params(changelist: ChangeList, exclude: list[str]) -> list[tuple[str, str]]:
+    # Keep the search, the order and the other filters when this filter's form
+    # is submitted (filter_params is every query parameter but the page).
     return [
         (key, value)
-        for key, value in changelist.get_filters_params().items()
-        for value in (value if isinstance(value, list) else [value])
+        for key, values in changelist.filter_params.items()
         if key not in exclude
-    ] + ([("q", changelist.query)] if changelist.query else [])
+        for value in values
+    ]
 
 
 @admin.register(ConversationLog)
 class ConversationLogAdmin(admin.ModelAdmin):
     list_display = (
-        "timestamp",
+        "when",
         "robeing_column",
         "channel_id",
         "person",
@@ -164,17 +195,26 @@ class ConversationLogAdmin(admin.ModelAdmin):
         "intent",
         "confidence",
     )
-    list_display_links = ("timestamp", "excerpt")
+    list_display_links = ("when", "excerpt")
     list_filter = (RobeingFilter, "channel_type", IntentFilter, TimestampRangeFilter)
     list_select_related = ("user",)
     list_per_page = 50
     ordering = ("-timestamp", "-id")
+    # Only time has an index in list order (conv_time_idx); sorting by another
+    # column would sort the whole table for every page.
+    sortable_by = ("when",)
     paginator = EstimatedCountPaginator
     show_full_result_count = False  # no COUNT(*) over the whole table per page
-    search_fields = ("message", "response", "=slack_user_id", "=thread_ts")  # shows the box
+    show_facets = admin.ShowFacets.NEVER  # facets are one COUNT per filter choice
+    # No "select all N turns": N is an estimate, and deleting across every page
+    # would build a confirmation page listing the whole table.
+    actions_selection_counter = False
+    # Django shows the search box only when search_fields is set; the search
+    # itself is get_search_results, through the selector.
+    search_fields = ("message", "response", "=slack_user_id", "=thread_ts")
     search_help_text = _("Words in a message or response, or an exact Slack user id or thread ts.")
     fields = (
-        "timestamp",
+        "when",
         "robeing",
         "channel_id",
         "channel_type",
@@ -187,11 +227,19 @@ class ConversationLogAdmin(admin.ModelAdmin):
         "confidence",
         "event_id",
         "metadata_pretty",
-        "created_at",
+        "ingested",
     )
     readonly_fields = fields
 
-    @admin.display(description=_("robeing"), ordering="robeing")
+    @admin.display(description=_("time"), ordering="timestamp")
+    def when(self, turn: ConversationLog) -> str:
+        return _local_time(turn.timestamp)
+
+    @admin.display(description=_("ingested"))
+    def ingested(self, turn: ConversationLog) -> str:
+        return _local_time(turn.created_at)
+
+    @admin.display(description=_("robeing"))
     def robeing_column(self, turn: ConversationLog) -> str:
         return turn.robeing_id  # the column itself: no join to the robeing table
 
@@ -208,27 +256,70 @@ class ConversationLogAdmin(admin.ModelAdmin):
         pretty = json.dumps(turn.metadata, ensure_ascii=False, indent=2, sort_keys=True)
         return format_html("<pre style='margin:0'>{}</pre>", pretty)
 
-    def get_search_results(self, request, queryset, search_term):
+    def get_search_results(
+        self, request: HttpRequest, queryset: Turns, search_term: str
+    ) -> tuple[Turns, bool]:
+        # Exact matches and trigram-indexed substrings on the log's own columns:
+        # no join, so no duplicate rows and no DISTINCT.
         return selectors.conversation_search(queryset, search_term), False
 
     # Logs are evidence: read-only for operators, deletable by superusers only.
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+    def has_change_permission(
+        self, request: HttpRequest, obj: ConversationLog | None = None
+    ) -> bool:
         return False
 
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+    def has_delete_permission(
+        self, request: HttpRequest, obj: ConversationLog | None = None
+    ) -> bool:
         return request.user.is_active and request.user.is_superuser
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        # Django's Korean "Select %s to view" reads "보기위한 1%s 를(을) 선택".
+        title = {"title": self.model._meta.verbose_name_plural}
+        return super().changelist_view(request, {**title, **(extra_context or {})})
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
         turn = self.get_object(request, object_id)
-        extra_context = dict(extra_context or {})
         if turn is not None:
-            thread = selectors.conversation_thread(turn=turn)
-            extra_context.update(
-                thread=thread,
-                thread_truncated=len(thread) >= selectors.THREAD_PAGE_MAX_TURNS,
-                current_turn_id=turn.id,
-            )
+            extra_context = {**(extra_context or {}), **_thread_context(turn)}
         return super().change_view(request, object_id, form_url, extra_context)
+
+
+def _local_time(moment: dt.datetime) -> str:
+    # Local time (Asia/Seoul) to the second, as in the thread: turns come
+    # seconds apart, and Django's own format stops at the minute.
+    return date_format(timezone.localtime(moment), "Y-m-d H:i:s")
+
+
+def _thread_context(turn: ConversationLog) -> dict[str, Any]:
+    thread = selectors.conversation_thread(turn=turn)
+    # The same conversation in the list, for threads longer than the page shows
+    # (a DM's unthreaded turns all share thread_ts "" and grow without end).
+    same_conversation = {
+        "robeing": turn.robeing_id,
+        "channel_id": turn.channel_id,
+        "thread_ts": turn.thread_ts,
+    }
+    return {
+        "thread": thread,
+        "thread_truncated": len(thread) >= selectors.THREAD_PAGE_MAX_TURNS,
+        "current_turn_id": turn.id,
+        "current_turn_shown": any(shown.id == turn.id for shown in thread),
+        "thread_list_url": (
+            reverse("admin:conversations_conversationlog_changelist")
+            + "?"
+            + urlencode(same_conversation)
+        ),
+    }

@@ -108,4 +108,5 @@ class ConversationLog(models.Model):
         # PostgreSQL-only migration (0002), since SQLite has no pg_trgm.
 
     def __str__(self) -> str:
-        return f"#{self.id} {self.robeing_id} {self.timestamp:%Y-%m-%d %H:%M}"
+        # Seoul time, like every other time the admin shows.
+        return f"#{self.id} {self.robeing_id} {timezone.localtime(self.timestamp):%Y-%m-%d %H:%M}"

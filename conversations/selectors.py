@@ -60,14 +60,20 @@ def conversation_context(
 
 
 def conversation_thread(*, turn: ConversationLog) -> list[ConversationLog]:
-    """Every turn of the conversation `turn` belongs to, in order (admin)."""
-    return list(
-        ConversationLog.objects.filter(
-            robeing_id=turn.robeing_id, channel_id=turn.channel_id, thread_ts=turn.thread_ts
-        )
-        .select_related("user")
-        .order_by("timestamp", "id")[:THREAD_PAGE_MAX_TURNS]
-    )
+    """The conversation `turn` belongs to, in order (admin): all of it, or when
+    it is longer than THREAD_PAGE_MAX_TURNS, that many turns around `turn`
+    (a DM's unthreaded turns share thread_ts "" and grow without end).
+    Two range scans on conv_thread_time_idx, whatever the length."""
+    same = ConversationLog.objects.filter(
+        robeing_id=turn.robeing_id, channel_id=turn.channel_id, thread_ts=turn.thread_ts
+    ).select_related("user")
+    earlier = Q(timestamp__lt=turn.timestamp) | Q(timestamp=turn.timestamp, id__lt=turn.id)
+    limit = THREAD_PAGE_MAX_TURNS
+    before = list(same.filter(earlier).order_by("-timestamp", "-id")[: limit - 1])
+    after = list(same.exclude(earlier).order_by("timestamp", "id")[:limit])  # starts at `turn`
+    # Half the page each side, more on one side when the other runs out.
+    keep_before = min(len(before), max(limit // 2, limit - len(after)))
+    return [*reversed(before[:keep_before]), *after[: limit - keep_before]]
 
 
 def conversation_search(

@@ -39,7 +39,27 @@ def test_it_lists_turns_newest_first(operator, robeing):
 
     page = operator.get(LIST).content.decode()
 
+    assert "<h1>대화 기록</h1>" in page
     assert page.index("나중에 온 질문") < page.index("먼저 온 질문")
+
+
+def test_it_shows_who_said_what_in_each_row(operator, robeing):
+    person = UserFactory(display_name="김민준")
+    ConversationLogFactory(
+        robeing=robeing, user=person, message="회의실 예약해줘", intent="booking"
+    )
+    ConversationLogFactory(
+        robeing=robeing, user=None, slack_user_id="U0NOBODY1", message="가" * 100
+    )
+
+    page = operator.get(LIST).content.decode()
+
+    assert "김민준" in page
+    assert "U0NOBODY1" in page  # no account yet: the Slack id instead
+    assert "가" * 59 + "…" in page
+    assert "가" * 61 not in page
+    assert "booking" in page
+    assert "rb8001" in page
 
 
 def test_it_finds_a_turn_by_a_word_in_its_response(operator, robeing):
@@ -88,7 +108,37 @@ def test_it_filters_by_date_range_in_seoul_time(operator, robeing):
     page = operator.get(LIST, {"date_from": "2025-08-18", "date_to": "2025-08-18"}).content.decode()
 
     assert "자정 직후" in page
+    assert "2025-08-18 00:30:00" in page  # and the list shows Seoul time too
     assert "전날 밤" not in page
+
+
+def test_it_filters_by_channel_type(operator, robeing):
+    ConversationLogFactory(robeing=robeing, message="DM으로 물어봄", channel_type="im")
+    ConversationLogFactory(robeing=robeing, message="채널에서 물어봄", channel_type="channel")
+
+    page = operator.get(LIST, {"channel_type__exact": "im"}).content.decode()
+
+    assert "DM으로 물어봄" in page
+    assert "채널에서 물어봄" not in page
+
+
+def test_the_filter_forms_keep_the_search_and_the_other_filters(operator, robeing):
+    page = operator.get(LIST, {"q": "회의", "robeing": "rb8001"}).content.decode()
+
+    # The intent box and the date form each resubmit the search and the robeing.
+    assert page.count('<input type="hidden" name="q" value="회의">') >= 2
+    assert page.count('<input type="hidden" name="robeing" value="rb8001">') >= 2
+
+
+def test_it_sorts_only_by_time(operator, robeing):
+    ConversationLogFactory(robeing=robeing)
+
+    page = operator.get(LIST).content.decode()
+
+    # The other columns have no index in list order: a click would sort the table.
+    assert 'class="sortable column-when' in page
+    assert 'class="column-intent"' in page
+    assert 'class="column-confidence"' in page
 
 
 def test_a_malformed_date_does_not_break_the_page(operator, robeing):
@@ -99,23 +149,65 @@ def test_a_malformed_date_does_not_break_the_page(operator, robeing):
 
 def test_it_shows_the_whole_thread_in_order(operator, robeing):
     thread = {"robeing": robeing, "channel_id": "C1", "thread_ts": "1724041200.000100"}
-    first = ConversationLogFactory(message="첫 번째 질문", **thread)
+    # 15:30 UTC on the 17th is 00:30 on the 18th in Seoul.
+    first = ConversationLogFactory(
+        message="첫 번째 질문", timestamp=dt.datetime(2025, 8, 17, 15, 30, tzinfo=dt.UTC), **thread
+    )
     second = ConversationLogFactory(message="두 번째 질문", **thread)
+    third = ConversationLogFactory(message="세 번째 질문", **thread)
     ConversationLogFactory(robeing=robeing, channel_id="C1", message="다른 스레드")
 
     page = operator.get(f"{LIST}{second.id}/change/").content.decode()
     thread_part = page[page.index('id="thread"') :]
 
     assert thread_part.index("첫 번째 질문") < thread_part.index("두 번째 질문")
+    assert thread_part.index("두 번째 질문") < thread_part.index("세 번째 질문")
     assert "다른 스레드" not in page
-    assert f"{LIST}{first.id}/change/" in page
+    assert f"{LIST}{first.id}/change/" in thread_part
+    assert f"{LIST}{third.id}/change/" in thread_part
+    assert "2025-08-18 00:30:00" in thread_part
+    highlighted = thread_part[thread_part.index('aria-current="true"') :]
+    assert highlighted.index("두 번째 질문") < highlighted.index("</tr>")
+
+
+def test_a_long_conversation_shows_the_turns_around_this_one(operator, robeing, monkeypatch):
+    monkeypatch.setattr(selectors, "THREAD_PAGE_MAX_TURNS", 2)
+    dm = {"robeing": robeing, "channel_id": "D1", "channel_type": "im", "thread_ts": ""}
+    ConversationLogFactory(message="오래된 첫 질문", **dm)
+    ConversationLogFactory(message="오래된 둘째 질문", **dm)
+    latest = ConversationLogFactory(message="최근 질문", **dm)
+    ConversationLogFactory(robeing=robeing, channel_id="D2", thread_ts="", message="다른 DM")
+
+    page = operator.get(f"{LIST}{latest.id}/change/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    whole = f"{LIST}?robeing=rb8001&amp;channel_id=D1&amp;thread_ts="
+
+    thread_part = page[page.index('id="thread"') :]
+    assert "Only the 500 turns around this one are shown." in page
+    assert "최근 질문" in thread_part and "오래된 둘째 질문" in thread_part
+    assert "오래된 첫 질문" not in thread_part
+    assert "This turn is not among them." not in page
+    assert whole in page
+    listed = operator.get(whole.replace("&amp;", "&")).content.decode()
+    assert all(m in listed for m in ("오래된 첫 질문", "오래된 둘째 질문", "최근 질문"))
+    assert "다른 DM" not in listed
+
+
+def test_it_shows_metadata_as_readable_json(operator, robeing):
+    turn = ConversationLogFactory(robeing=robeing, metadata={"files": 2, "channel": "일반"})
+
+    page = operator.get(f"{LIST}{turn.id}/change/").content.decode()
+
+    assert "{\n  &quot;channel&quot;: &quot;일반&quot;,\n  &quot;files&quot;: 2\n}" in page
 
 
 def test_it_does_not_let_operators_change_a_turn(operator, robeing):
     turn = ConversationLogFactory(robeing=robeing, message="원문")
 
+    page = operator.get(f"{LIST}{turn.id}/change/").content.decode()
     response = operator.post(f"{LIST}{turn.id}/change/", {"message": "고친 글"})
 
+    assert "원문" in page
+    assert 'name="_save"' not in page
     assert response.status_code == 403
     assert ConversationLog.objects.get(id=turn.id).message == "원문"
 
@@ -131,6 +223,7 @@ def test_it_hides_delete_from_operators(operator, robeing):
 def test_it_lets_a_superuser_delete(root, robeing):
     turn = ConversationLogFactory(robeing=robeing)
 
+    assert "delete_selected" in root.get(LIST).content.decode()
     response = root.post(f"{LIST}{turn.id}/delete/", {"post": "yes"})
 
     assert response.status_code == 302
@@ -168,18 +261,62 @@ def test_it_does_not_count_the_whole_table(operator, robeing):
     assert all("LIMIT" in sql.upper() for sql in counts)
 
 
-def test_a_bounded_count_reads_about_n_turns(operator, robeing, monkeypatch):
+def test_a_long_filtered_list_says_n_plus_not_a_made_up_number(operator, robeing, monkeypatch):
     from conversations import admin as conversation_admin
 
     monkeypatch.setattr(conversation_admin, "COUNT_BOUND", 3)
     for _ in range(5):
         ConversationLogFactory(robeing=robeing)
 
-    page = operator.get(LIST, {"robeing": "rb8001"}, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    english = operator.get(LIST, {"robeing": "rb8001"}, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     korean = operator.get(LIST, {"robeing": "rb8001"}).content.decode()
 
-    assert "about 4 turns" in page
-    assert "약 4턴" in korean  # Korean operators by default
+    assert "3+ conversation log" in english
+    assert "3+ 대화 기록" in korean  # Korean operators by default
+    # Neither the paginator nor the search bar shows the bounded count as exact.
+    assert "4 results" not in english and "4 conversation log" not in english
+    assert "결과 4개" not in korean
+
+
+def test_it_does_not_offer_to_select_every_turn(root, robeing, monkeypatch):
+    from conversations.admin import ConversationLogAdmin
+
+    monkeypatch.setattr(ConversationLogAdmin, "list_per_page", 2)
+    for _ in range(3):
+        ConversationLogFactory(robeing=robeing)
+
+    page = root.get(LIST, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert "delete_selected" in page
+    # Django would offer "Select all 3 conversation log" across pages: a count
+    # we do not really know, and a delete of the whole table.
+    assert 'class="question' not in page
+    assert "Select all 3" not in page
+
+
+@pytest.mark.postgresql
+def test_an_unfiltered_list_shows_the_planner_estimate_without_counting(
+    operator, robeing, monkeypatch
+):
+    from conversations import admin as conversation_admin
+
+    monkeypatch.setattr(conversation_admin, "_estimated_rows", lambda table: 2_000_000)
+    ConversationLogFactory(robeing=robeing, message="최신 질문")
+
+    with CaptureQueriesContext(connection) as queries:
+        page = operator.get(LIST).content.decode()
+
+    assert "약 2,000,000턴" in page
+    assert "최신 질문" in page
+    assert not [q for q in queries.captured_queries if "COUNT(" in q["sql"].upper()]
+
+
+@pytest.mark.postgresql
+def test_the_planner_estimate_comes_from_pg_class(robeing):
+    from conversations import admin as conversation_admin
+
+    # -1 (never analysed) reads as 0, so a fresh table falls back to counting.
+    assert conversation_admin._estimated_rows("conversation_log") >= 0
 
 
 @pytest.mark.postgresql
