@@ -1,0 +1,67 @@
+"""How every scheduled maintenance job runs under Celery.
+
+Each job's task is a thin wrapper made with `maintenance_task`: it calls the
+app function that the management command calls too, under a named lock so
+that two runs never overlap (a second one is refused and logged, not queued
+behind the first), and it retries transient database errors with exponential
+backoff and jitter.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from celery import shared_task
+from django.db import InterfaceError, OperationalError
+
+from jobs import services as job_services
+
+logger = logging.getLogger(__name__)
+
+# A lost connection, a failover, a serialization failure: worth another try.
+TRANSIENT_DATABASE_ERRORS = (OperationalError, InterfaceError)
+REFUSED = "refused: already running"
+
+
+def maintenance_task(
+    *, name: str, acks_late: bool, lock: str | None = None, **options: Any
+) -> Callable:
+    """Declare a maintenance task. `acks_late=True` only for jobs that are
+    idempotent and resumable: a worker that dies mid-run then leaves the
+    message to be delivered again, and the rerun finishes the work.
+
+    `lock` names the lock the task holds while it runs; leave it out when the
+    service takes its own (so that its management command is covered too).
+    Either way a run that finds the job busy is refused and logged."""
+
+    def decorate(run: Callable[..., Any]) -> Any:
+        @functools.wraps(run)
+        def task(*args: Any, **kwargs: Any) -> Any:
+            try:
+                if lock is None:
+                    return run(*args, **kwargs)
+                with job_services.locked(lock):
+                    return run(*args, **kwargs)
+            except job_services.JobAlreadyRunning as busy:
+                logger.warning("%s not started: %s", name, busy)
+                return REFUSED
+
+        return shared_task(
+            name=name,
+            acks_late=acks_late,
+            # A worker killed mid-task (OOM, SIGKILL) must not lose an acked-late
+            # message either; without this Celery acks it on failure.
+            reject_on_worker_lost=acks_late,
+            autoretry_for=TRANSIENT_DATABASE_ERRORS,
+            retry_backoff=5,  # 5 s, 10 s, 20 s, ... with jitter
+            retry_backoff_max=600,
+            retry_jitter=True,
+            max_retries=5,
+            ignore_result=True,
+            **options,
+        )(task)
+
+    return decorate
