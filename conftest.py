@@ -54,6 +54,24 @@ def _data_migration_rows(request):
     from django.apps import apps
 
     importlib.import_module("stats.migrations.0002_defaults_and_schedule").seed(apps, None)
+    importlib.import_module("conversations.migrations.0006_archive_schedule").schedule(apps, None)
+    importlib.import_module("privacy.migrations.0002_privacy_schedule").schedule(apps, None)
+
+
+@pytest.fixture(autouse=True)
+def _private_file_storages(settings, tmp_path):
+    """Archives and exports in a folder of the test's own, not under var/."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "archives": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "archives")},
+        },
+        "exports": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "exports")},
+        },
+    }
 
 
 @pytest.fixture(autouse=True)

@@ -21,6 +21,7 @@ from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -31,7 +32,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Robeing
 from conversations import selectors
-from conversations.models import ConversationLog
+from conversations.models import ConversationArchive, ConversationLog
 
 # A filtered list counts at most this many rows (plus one, to know there are more).
 COUNT_BOUND = 10_000
@@ -323,3 +324,48 @@ def _thread_context(turn: ConversationLog) -> dict[str, Any]:
             + urlencode(same_conversation)
         ),
     }
+
+
+@admin.register(ConversationArchive)
+class ConversationArchiveAdmin(admin.ModelAdmin):
+    """The archive manifest, read-only: the archive job writes it, and
+    `manage.py restore_archive <id>` brings a month back."""
+
+    list_display = (
+        "robeing", "month", "state", "row_count", "size", "first_at", "last_at",
+        "short_sha", "updated_at",
+    )  # fmt: skip
+    list_filter = ("state", RobeingFilter)
+    search_fields = ("=robeing__robeing_id",)
+    date_hierarchy = "period"
+    readonly_fields = (
+        "id", "robeing", "period", "state", "generation", "path", "replaced_path", "row_count",
+        "first_id", "last_id", "first_at", "last_at", "sha256", "size_bytes", "created_at",
+        "updated_at", "restored_at", "hold_until", "restore_command",
+    )  # fmt: skip
+    fields = readonly_fields
+
+    @admin.display(description=_("month"), ordering="period")
+    def month(self, obj: ConversationArchive) -> str:
+        return f"{obj.period:%Y-%m}"
+
+    @admin.display(description=_("size"), ordering="size_bytes")
+    def size(self, obj: ConversationArchive) -> str:
+        return filesizeformat(obj.size_bytes)
+
+    @admin.display(description=_("SHA-256"))
+    def short_sha(self, obj: ConversationArchive) -> str:
+        return obj.sha256[:12]
+
+    @admin.display(description=_("restore with"))
+    def restore_command(self, obj: ConversationArchive) -> str:
+        return f"python manage.py restore_archive {obj.id}"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False

@@ -110,3 +110,83 @@ class ConversationLog(models.Model):
     def __str__(self) -> str:
         # Seoul time, like every other time the admin shows.
         return f"#{self.id} {self.robeing_id} {timezone.localtime(self.timestamp):%Y-%m-%d %H:%M}"
+
+
+class ArchiveState(models.TextChoices):
+    # The file is written and verified; its turns are being removed from the
+    # hot table (a run that died here is finished by the next one).
+    DELETING = "deleting", _("moving out of the hot table")
+    COMPLETE = "complete", _("archived")
+    # restore_archive is copying the turns back (finished by running it again).
+    RESTORING = "restoring", _("restoring")
+    # The turns are back in the hot table and the file is gone; archiving
+    # leaves them there until hold_until.
+    RESTORED = "restored", _("restored")
+
+
+class ConversationArchive(models.Model):
+    """The manifest: one compressed JSON Lines file per robeing per month
+    (Seoul time), in the `archives` storage. A file is never changed in place:
+    each rewrite (more turns, an erasure) writes the next generation under a
+    new name, verifies it, then switches this row to it."""
+
+    robeing = models.ForeignKey(
+        "accounts.Robeing",
+        on_delete=models.PROTECT,
+        db_column="robeing_id",
+        related_name="+",
+        verbose_name=_("robeing"),
+    )
+    period = models.DateField(_("month"), help_text=_("First day of the month, Seoul time."))
+    state = models.CharField(_("state"), max_length=16, choices=ArchiveState.choices)
+    generation = models.PositiveIntegerField(_("generation"), default=0)
+    path = models.CharField(_("file"), max_length=500, blank=True)
+    # The previous generation's file, deleted once this row points at the new one.
+    replaced_path = models.CharField(_("replaced file"), max_length=500, blank=True)
+    row_count = models.PositiveBigIntegerField(_("turns"), default=0)
+    first_id = models.BigIntegerField(_("first id"), null=True, blank=True)
+    last_id = models.BigIntegerField(_("last id"), null=True, blank=True)
+    first_at = models.DateTimeField(_("first turn"), null=True, blank=True)
+    last_at = models.DateTimeField(_("last turn"), null=True, blank=True)
+    sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True)
+    size_bytes = models.PositiveBigIntegerField(_("size (bytes)"), default=0)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+    restored_at = models.DateTimeField(_("restored"), null=True, blank=True)
+    hold_until = models.DateTimeField(_("kept in the hot table until"), null=True, blank=True)
+
+    class Meta:
+        db_table = "conversation_archive"
+        verbose_name = _("conversation archive")
+        verbose_name_plural = _("conversation archives")
+        ordering = ("-period", "robeing_id")
+        constraints = [
+            models.UniqueConstraint(
+                fields=("robeing", "period"), name="archive_robeing_period_uniq"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.robeing_id} {self.period:%Y-%m}"
+
+
+class ArchiveSubject(models.Model):
+    """Whose turns an archive holds, so erasure and export open only the files
+    that concern a person instead of reading every archive."""
+
+    archive = models.ForeignKey(
+        ConversationArchive, on_delete=models.CASCADE, related_name="subjects"
+    )
+    user_id = models.UUIDField(null=True, blank=True)
+    slack_user_id = models.CharField(max_length=100, blank=True, default="")
+    turns = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        db_table = "conversation_archive_subject"
+        indexes = [
+            models.Index(fields=("user_id",), name="archive_subject_user_idx"),
+            models.Index(fields=("slack_user_id",), name="archive_subject_slack_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.archive}: {self.turns} turns"

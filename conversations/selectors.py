@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 from django.db.models import Q, QuerySet
@@ -104,3 +105,29 @@ def context_window(*, robeing_id: str, requested: int | None) -> tuple[int, date
     wanted = requested or stats_selectors.context_turns_default(robeing_id=robeing_id)
     since = timezone.now() - timedelta(days=system["memory_ttl_days"])
     return min(wanted, system["max_memory_size"]), since
+
+
+def conversation_turns_of_subject(
+    *, user_ids: set[uuid.UUID], slack_user_ids: set[str], batch_size: int = 2000
+) -> Iterator[dict]:
+    """Every hot turn of one person, all columns, oldest id first; read in
+    keyset batches so that a person with a million turns costs flat memory."""
+    from conversations.archiving import ARCHIVE_FIELDS
+
+    match = Q(pk__in=[])
+    if user_ids:
+        match |= Q(user_id__in=user_ids)
+    if slack_user_ids:
+        match |= Q(slack_user_id__in=slack_user_ids)
+    last_id = 0
+    while True:
+        rows = list(
+            ConversationLog.objects.filter(match, id__gt=last_id)
+            .order_by("id")
+            .values_list(*ARCHIVE_FIELDS)[:batch_size]
+        )
+        for row in rows:
+            yield dict(zip(ARCHIVE_FIELDS, row, strict=True))
+        if len(rows) < batch_size:
+            return
+        last_id = rows[-1][0]

@@ -17,6 +17,7 @@ from typing import Literal
 
 import psycopg
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from psycopg.types.json import Jsonb
 
@@ -293,3 +294,20 @@ def conversation_turns_claim_for_stats(*, limit: int) -> list[tuple[int, str]]:
     with connection.cursor() as cursor:
         cursor.execute(sql, [timezone.now(), limit])
         return cursor.fetchall()
+
+
+def conversation_turns_erase_batch(
+    *, user_ids: set[uuid.UUID], slack_user_ids: set[str], limit: int
+) -> int:
+    """Delete up to `limit` hot turns of one person (by user id or Slack user
+    id); returns how many. Called until it returns 0, each call its own short
+    statement (conv_user_time_idx and conv_slack_user_idx find the rows)."""
+    match = Q(pk__in=[])
+    if user_ids:
+        match |= Q(user_id__in=user_ids)
+    if slack_user_ids:
+        match |= Q(slack_user_id__in=slack_user_ids)
+    ids = list(ConversationLog.objects.filter(match).values_list("id", flat=True)[:limit])
+    if not ids:
+        return 0
+    return ConversationLog.objects.filter(id__in=ids).delete()[0]

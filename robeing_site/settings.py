@@ -56,6 +56,8 @@ INSTALLED_APPS = [
     "conversations",
     "stats",
     "settings_app",
+    "jobs",
+    "privacy",
 ]
 
 MIDDLEWARE = [
@@ -159,6 +161,28 @@ STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise warns on every start without it.
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+    # Conversation archives and privacy exports go through Django's storage API
+    # only, so an S3-compatible bucket is a matter of configuration: e.g.
+    # ARCHIVE_STORAGE_BACKEND=storages.backends.s3.S3Storage (django-storages)
+    # and ARCHIVE_STORAGE_OPTIONS='{"bucket_name": "robeing-archives"}'.
+    # Neither is ever served by the web server: exports are downloaded through
+    # a staff-only view.
+    "archives": {
+        "BACKEND": env.str(
+            "ARCHIVE_STORAGE_BACKEND", default="django.core.files.storage.FileSystemStorage"
+        ),
+        "OPTIONS": env.json(
+            "ARCHIVE_STORAGE_OPTIONS", default={"location": str(VAR_DIR / "archives")}
+        ),
+    },
+    "exports": {
+        "BACKEND": env.str(
+            "EXPORT_STORAGE_BACKEND", default="django.core.files.storage.FileSystemStorage"
+        ),
+        "OPTIONS": env.json(
+            "EXPORT_STORAGE_OPTIONS", default={"location": str(VAR_DIR / "exports")}
+        ),
+    },
 }
 
 # --- REST API -------------------------------------------------------------------
@@ -215,6 +239,18 @@ STATS_XP_PER_TURN = env.int("STATS_XP_PER_TURN", default=1)
 # Turns the aggregation claims per transaction, and batches per run.
 STATS_AGGREGATION_BATCH_SIZE = env.int("STATS_AGGREGATION_BATCH_SIZE", default=1000)
 STATS_AGGREGATION_MAX_BATCHES = env.int("STATS_AGGREGATION_MAX_BATCHES", default=100)
+
+# --- Maintenance (archiving, privacy) -------------------------------------------
+# Turns older than this many days leave the hot table for the monthly archives.
+ARCHIVE_AFTER_DAYS = env.int("ARCHIVE_AFTER_DAYS", default=90)
+# Rows per read, per DELETE and per restore INSERT: bounds memory and lock time.
+ARCHIVE_BATCH_SIZE = env.int("ARCHIVE_BATCH_SIZE", default=5000)
+# Restored turns stay in the hot table this long before archiving may take them again.
+ARCHIVE_RESTORE_HOLD_DAYS = env.int("ARCHIVE_RESTORE_HOLD_DAYS", default=30)
+# GDPR: an erasure or access request must be answered within this many days.
+PRIVACY_REQUEST_DEADLINE_DAYS = env.int("PRIVACY_REQUEST_DEADLINE_DAYS", default=30)
+# How long an export file can be downloaded before it is deleted.
+PRIVACY_EXPORT_TTL_HOURS = env.int("PRIVACY_EXPORT_TTL_HOURS", default=72)
 
 # --- Celery ---------------------------------------------------------------------
 # With no broker configured, kombu's filesystem transport keeps the queue in files

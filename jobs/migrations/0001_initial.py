@@ -4,25 +4,28 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='JobLock',
+            name="JobLock",
             fields=[
-                ('name', models.CharField(max_length=200, primary_key=True, serialize=False, verbose_name='name')),
-                ('holder', models.CharField(max_length=200, verbose_name='holder')),
-                ('acquired_at', models.DateTimeField(verbose_name='acquired')),
-                ('expires_at', models.DateTimeField(verbose_name='expires')),
+                (
+                    "name",
+                    models.CharField(
+                        max_length=200, primary_key=True, serialize=False, verbose_name="name"
+                    ),
+                ),
+                ("holder", models.CharField(max_length=200, verbose_name="holder")),
+                ("acquired_at", models.DateTimeField(verbose_name="acquired")),
+                ("expires_at", models.DateTimeField(verbose_name="expires")),
             ],
             options={
-                'verbose_name': 'job lock',
-                'verbose_name_plural': 'job locks',
-                'db_table': 'job_lock',
+                "verbose_name": "job lock",
+                "verbose_name_plural": "job locks",
+                "db_table": "job_lock",
             },
         ),
     ]

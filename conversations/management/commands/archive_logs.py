@@ -1,0 +1,81 @@
+"""Move turns older than ARCHIVE_AFTER_DAYS into monthly archives (what the
+nightly Celery job does), or show what would move."""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand, CommandError
+
+from conversations import archiving
+from jobs.progress import CommandProgress
+from jobs.services import JobAlreadyRunning
+
+
+class Command(BaseCommand):
+    help = "Archive old conversation turns (one gzip JSON Lines file per robeing per month)."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument(
+            "--dry-run", action="store_true", help="Show what would move; change nothing."
+        )
+        parser.add_argument(
+            "--older-than-days", type=int, help="Retention window (default ARCHIVE_AFTER_DAYS)."
+        )
+        parser.add_argument("--robeing", help="Only this robeing.")
+        parser.add_argument(
+            "--batch-size", type=int, help="Rows per read/delete (default ARCHIVE_BATCH_SIZE)."
+        )
+
+    def handle(self, *args, dry_run: bool, older_than_days, robeing, batch_size, **options) -> None:
+        cutoff = archiving.archive_cutoff(older_than_days=older_than_days)
+        if dry_run:
+            self._show_plan(archiving.archive_plan(cutoff=cutoff, robeing_id=robeing), cutoff)
+            return
+        progress = CommandProgress(self.stdout, verb="archiving")
+        try:
+            result = archiving.conversations_archive(
+                older_than_days=older_than_days,
+                robeing_id=robeing,
+                batch_size=batch_size,
+                progress=progress,
+            )
+        except JobAlreadyRunning as busy:
+            raise CommandError(f"Another archive run is in progress ({busy.holder}).") from None
+        finally:
+            progress.close()
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Archived {result.turns_archived:,} turns into {result.archives_written} archives."
+            )
+        )
+        if result.unfinished_finished:
+            self.stdout.write(
+                f"Finished {result.unfinished_finished} archives an earlier run left half done."
+            )
+        if result.turns_waiting_for_stats:
+            self.stdout.write(
+                f"{result.turns_waiting_for_stats:,} old turns wait for the stats aggregation "
+                "and move on a later run."
+            )
+
+    def _show_plan(self, plan: list[archiving.PlannedArchive], cutoff) -> None:
+        self.stdout.write(
+            f"Dry run: turns older than {cutoff:%Y-%m-%d %H:%M %Z}. Nothing is changed."
+        )
+        if not plan:
+            self.stdout.write("Nothing to archive.")
+            return
+        self.stdout.write(
+            f"{'robeing':<16} {'month':<8} {'to move':>10} {'waiting':>9} {'in archive':>11}"
+        )
+        for item in plan:
+            self.stdout.write(
+                f"{item.robeing_id:<16} {item.period:%Y-%m}  {item.turns:>10,} "
+                f"{item.uncounted:>9,} {item.existing_turns:>11,}"
+            )
+        total = sum(item.turns for item in plan)
+        self.stdout.write(
+            f"Would archive {total:,} turns in {sum(1 for i in plan if i.turns)} archives."
+        )
+        self.stdout.write(
+            "(waiting: not yet counted by the stats aggregation; they move on a later run)"
+        )

@@ -1,0 +1,23 @@
+"""Celery entry points of conversations: thin wrappers around the archive services."""
+
+from __future__ import annotations
+
+from conversations import archiving
+from jobs.tasks import maintenance_task
+
+ARCHIVE_TASK = "conversations.tasks.archive_old_conversations"
+
+
+@maintenance_task(
+    name=ARCHIVE_TASK,
+    # Idempotent and resumable: a re-delivered run finishes what a dead one left.
+    acks_late=True,
+    # A run over a big backlog may take long; the soft limit leaves it time to
+    # stop between batches, and the next night's run carries on.
+    soft_time_limit=3 * 60 * 60,
+    time_limit=3 * 60 * 60 + 300,
+)
+def archive_old_conversations() -> dict:
+    # The service holds the lock "archive-job", so the command and the task never overlap.
+    result = archiving.conversations_archive()
+    return {"turns": result.turns_archived, "archives": result.archives_written}
