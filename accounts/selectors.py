@@ -137,3 +137,33 @@ def user_ids_for_slack_users(*, slack_user_ids: set[str]) -> dict[str, uuid.UUID
 
 def existing_user_ids(*, user_ids: set[uuid.UUID]) -> set[uuid.UUID]:
     return set(User.objects.filter(id__in=user_ids).values_list("id", flat=True))
+
+
+def user_identities(
+    *, user_ids: set[uuid.UUID], slack_user_ids: set[str]
+) -> tuple[set[uuid.UUID], set[str]]:
+    """Every id one person is known by: the given ones, the users holding the
+    given Slack ids, and the Slack ids of the given users."""
+    users = User.objects.filter(id__in=user_ids) | User.objects.filter(
+        slack_user_id__in=slack_user_ids
+    )
+    found_users, found_slack = set(user_ids), {s for s in slack_user_ids if s}
+    for user_id, slack_user_id in users.values_list("id", "slack_user_id"):
+        found_users.add(user_id)
+        if slack_user_id:
+            found_slack.add(slack_user_id)
+    return found_users, found_slack
+
+
+def user_personal_data(*, user_ids: set[uuid.UUID]) -> list[dict]:
+    """What the user table holds about a person, for an access request."""
+    fields = (
+        "id",
+        "email",
+        "display_name",
+        "slack_user_id",
+        "is_active",
+        "date_joined",
+        "last_login",
+    )
+    return list(User.objects.filter(id__in=user_ids).values(*fields))

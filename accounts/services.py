@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from accounts.models import Robeing, RobeingAPIKey, User
 from accounts.selectors import api_key_cache, slack_user_cache
 from robeing_site.errors import InvalidInput, NotFound
+
+# An erased person's user row keeps an address at a reserved domain (RFC 2606).
+ERASED_EMAIL_DOMAIN = "@erased.invalid"
 
 
 def robeing_get_or_create(*, robeing_id: str, name: str = "") -> tuple[Robeing, bool]:
@@ -65,3 +70,36 @@ def user_set_slack_user_id(*, user: User, slack_user_id: str | None) -> User:
     user.save(update_fields=["slack_user_id"])
     slack_user_cache.clear()
     return user
+
+
+def user_anonymise(*, user_id: uuid.UUID) -> bool:
+    """Strip a user row of everything that identifies the person (erasure).
+    The row stays, so that records pointing at it (settings changes an
+    operator made) keep their integrity; it can no longer log in. Returns
+    whether there was a row with identifying data to strip."""
+    user = User.objects.filter(id=user_id).first()
+    if user is None or user.email.endswith(ERASED_EMAIL_DOMAIN):
+        return False
+    user.email = f"erased-{user.id.hex}{ERASED_EMAIL_DOMAIN}"
+    user.display_name = ""
+    user.slack_user_id = None
+    user.is_active = False
+    user.is_staff = False
+    user.is_superuser = False
+    user.set_unusable_password()
+    user.save()
+    user.groups.clear()
+    user.user_permissions.clear()
+    # Logged-in sessions of this person end (their session rows name the user).
+    _sessions_delete(user_id=user.id)
+    slack_user_cache.clear()  # in this process at once; elsewhere within its TTL
+    api_key_cache.clear()
+    return True
+
+
+def _sessions_delete(*, user_id: uuid.UUID) -> None:
+    from django.contrib.sessions.models import Session
+
+    for session in Session.objects.iterator():
+        if session.get_decoded().get("_auth_user_id") == str(user_id):
+            session.delete()

@@ -8,6 +8,7 @@ api_v1 = [
     path("", include("conversations.urls")),
     path("", include("stats.urls")),
     path("", include("settings_app.urls")),
+    path("", include("privacy.urls")),
     path("schema/", SpectacularAPIView.as_view(permission_classes=[]), name="schema"),
     path(
         "docs/",
