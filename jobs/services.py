@@ -81,7 +81,37 @@ def lock_try_acquire(*, name: str, ttl: float = DEFAULT_TTL_SECONDS) -> Lease | 
     with connection.cursor() as cursor:
         cursor.execute(sql, [name, token, now, expires, now])
         row = cursor.fetchone()
-    return Lease(name, token, ttl) if row and row[0] == token else None
+        if row and row[0] == token:
+            return Lease(name, token, ttl)
+        # A holder on this machine whose process is gone (killed, OOM) will
+        # never release or renew: take over now instead of waiting for expiry.
+        # Conditional on the dead holder still being the holder, so two
+        # processes doing this at once cannot both win.
+        holder = lock_holder(name=name)
+        if holder and _is_dead_local_holder(holder):
+            cursor.execute(
+                f"UPDATE {_TABLE} SET holder = %s, acquired_at = %s, expires_at = %s "
+                "WHERE name = %s AND holder = %s",
+                [token, now, expires, name, holder],
+            )
+            if cursor.rowcount == 1:
+                logger.warning("lock %s: took over from %s, which has died", name, holder)
+                return Lease(name, token, ttl)
+    return None
+
+
+def _is_dead_local_holder(holder: str) -> bool:
+    host, _, rest = holder.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    try:
+        os.kill(int(pid_text), 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False  # exists, owned by someone else
+    return False
 
 
 def lock_release(lease: Lease) -> None:

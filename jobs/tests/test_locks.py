@@ -87,3 +87,37 @@ def test_of_many_threads_racing_for_a_lock_exactly_one_gets_it():
 
     assert len(winners) == 1
     assert services.lock_holder(name="archive-job") == winners[0]
+
+
+def test_a_lock_held_by_a_dead_process_on_this_machine_is_taken_over_at_once():
+    import socket
+    import subprocess
+
+    gone = subprocess.Popen(["true"])
+    gone.wait()  # a pid that no longer exists
+    JobLock.objects.create(
+        name="archive-job",
+        holder=f"{socket.gethostname()}:{gone.pid}:deadbeef",
+        acquired_at=timezone.now(),
+        expires_at=timezone.now() + timedelta(minutes=10),
+    )
+
+    lease = services.lock_try_acquire(name="archive-job")
+
+    assert lease is not None
+    assert services.lock_holder(name="archive-job") == lease.token
+
+
+def test_a_lock_held_by_a_live_process_or_another_machine_is_not_taken_over():
+    import os
+
+    for holder in (f"{__import__('socket').gethostname()}:{os.getpid()}:x", "elsewhere:1:x"):
+        JobLock.objects.update_or_create(
+            name="archive-job",
+            defaults={
+                "holder": holder,
+                "acquired_at": timezone.now(),
+                "expires_at": timezone.now() + timedelta(minutes=10),
+            },
+        )
+        assert services.lock_try_acquire(name="archive-job") is None

@@ -1,0 +1,110 @@
+"""Archiving killed for real (SIGKILL, no clean-up code runs) at different
+moments, again and again; one last run then leaves every turn in exactly one
+place and no file that the manifest does not point at."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from conversations import archiving
+from conversations.models import ArchiveState, ConversationArchive, ConversationLog
+
+pytestmark = [pytest.mark.postgresql, pytest.mark.django_db(transaction=True)]
+
+ROOT = Path(__file__).resolve().parents[2]
+TURNS = 4000
+
+
+def seed_old_turns(robeing_ids: list[str]) -> set[int]:
+    # Six months, well past the retention window, all counted by the stats.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO conversation_log (robeing_id, channel_id, message, response, intent,
+                timestamp, slack_user_id, thread_ts, channel_type, metadata, created_at,
+                stats_counted_at)
+            SELECT (%s::text[])[1 + i %% array_length(%s::text[], 1)], 'C1',
+                   '오래된 질문 ' || i, '답변 ' || i, 'chat',
+                   now() - interval '120 days' - (i %% 180) * interval '1 day',
+                   'U' || (i %% 50), '', 'channel', '{}', now(), now()
+            FROM generate_series(1, %s) AS i RETURNING id
+            """,
+            [robeing_ids, robeing_ids, TURNS],
+        )
+        return {row[0] for row in cursor.fetchall()}
+
+
+def archive_command(files: Path) -> subprocess.Popen:
+    database = settings.DATABASES["default"]
+    env = {
+        **os.environ,
+        "DATABASE_URL": (
+            f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}"
+            f"/{connection.settings_dict['NAME']}"
+        ),
+        "ARCHIVE_STORAGE_OPTIONS": json.dumps({"location": str(files)}),
+        "VAR_DIR": str(files.parent / "var"),
+        "SECRET_KEY": "test",
+        "ALLOWED_HOSTS": "localhost",
+    }
+    return subprocess.Popen(
+        [sys.executable, "manage.py", "archive_logs", "--batch-size", "25"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+
+
+def test_archiving_killed_at_any_moment_loses_and_duplicates_nothing(
+    robeing, other_robeing, settings, tmp_path
+):
+    files = tmp_path / "archives"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "archives": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(files)},
+        },
+    }
+    ids = seed_old_turns(["rb8001", "rb10508"])
+    months = len(archiving.archive_plan(cutoff=archiving.archive_cutoff()))
+    kills = 0
+    # Start-up takes about a second; the kills land while it writes, verifies,
+    # commits and deletes, at a different point each time.
+    for delay in (1.2, 1.6, 2.0, 2.4, 2.9, 3.5):
+        command = archive_command(files)
+        time.sleep(delay)
+        if command.poll() is None:
+            command.send_signal(signal.SIGKILL)
+            kills += 1
+        command.wait()
+    assert kills >= 3, "the runs finished before they could be killed"
+
+    finished = archive_command(files)
+    output = finished.communicate(timeout=300)[0].decode()
+    assert finished.returncode == 0, output
+
+    hot = list(ConversationLog.objects.values_list("id", flat=True))
+    archived = [
+        record["id"]
+        for archive in ConversationArchive.objects.all()
+        for record in archiving.archive_read(archive.path)
+    ]
+    assert hot == []
+    assert len(archived) == len(set(archived)) == TURNS  # none twice
+    assert set(archived) == ids  # none lost
+    assert set(ConversationArchive.objects.values_list("state", flat=True)) == {
+        ArchiveState.COMPLETE
+    }
+    # No file that the manifest does not point at (killed writes were replaced).
+    on_disk = {str(p.relative_to(files)) for p in files.rglob("*.jsonl.gz")}
+    assert on_disk == set(ConversationArchive.objects.values_list("path", flat=True))
+    assert ConversationArchive.objects.count() == months  # one per robeing per month
