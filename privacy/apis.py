@@ -8,9 +8,11 @@ from django.http import FileResponse
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.authentication import BasicAuthentication, SessionAuthentication
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.authentication import RobeingApiKeyAuthentication
 from accounts.permissions import IsStaff
 from privacy import selectors, services
 from privacy.models import ErasureRequest, ExportRequest
@@ -45,6 +47,13 @@ def _common(request) -> dict:
 
 
 class StaffAPIView(BaseAPIView):
+    # Staff scripts authenticate with HTTP Basic (over HTTPS), the browser with
+    # its admin session. A bot's key is recognised only to be refused (403).
+    authentication_classes = [
+        BasicAuthentication,
+        SessionAuthentication,
+        RobeingApiKeyAuthentication,
+    ]
     permission_classes = [IsStaff]
     max_body_setting = "API_MAX_TURN_BODY_BYTES"
 

@@ -4,6 +4,7 @@ nightly Celery job does), or show what would move."""
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
 from conversations import archiving
 from jobs.progress import CommandProgress
@@ -59,7 +60,8 @@ class Command(BaseCommand):
 
     def _show_plan(self, plan: list[archiving.PlannedArchive], cutoff) -> None:
         self.stdout.write(
-            f"Dry run: turns older than {cutoff:%Y-%m-%d %H:%M %Z}. Nothing is changed."
+            f"Dry run: turns older than {timezone.localtime(cutoff):%Y-%m-%d %H:%M %Z}. "
+            "Nothing is changed."
         )
         if not plan:
             self.stdout.write("Nothing to archive.")
