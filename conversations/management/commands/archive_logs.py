@@ -78,6 +78,7 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Would archive {total:,} turns in {sum(1 for i in plan if i.turns)} archives."
         )
-        self.stdout.write(
-            "(waiting: not yet counted by the stats aggregation; they move on a later run)"
-        )
+        if any(item.uncounted for item in plan):
+            self.stdout.write(
+                "(waiting: not yet counted by the stats aggregation; they move on a later run)"
+            )

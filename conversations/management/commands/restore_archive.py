@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
 from conversations import archiving
 from jobs.progress import CommandProgress
@@ -46,6 +47,7 @@ class Command(BaseCommand):
             )
         )
         if held:
+            held = timezone.localtime(held)
             self.stdout.write(f"Archiving leaves this month alone until {held:%Y-%m-%d}.")
 
     def _find(self, archive: str, month: str | None):
