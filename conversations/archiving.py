@@ -187,6 +187,7 @@ def conversations_archive(
     archive. Safe to run again and safe to kill: it first finishes whatever a
     killed run left half done. Refuses to overlap another run (JobAlreadyRunning)."""
     batch_size = batch_size or settings.ARCHIVE_BATCH_SIZE
+    progress = progress or _log_progress()
     result = ArchiveRunResult()
     with job_services.locked("archive-job") as job_lease:
         result.unfinished_finished = archives_finish_unfinished(batch_size=batch_size)
@@ -213,6 +214,19 @@ def conversations_archive(
         result.turns_waiting_for_stats,
     )
     return result
+
+
+def _log_progress(every: int = 50_000) -> Progress:
+    """Progress as log lines (the Celery worker's log): one per `every` turns."""
+    logged: dict[tuple[str, dt.date], int] = {}
+
+    def log(robeing_id: str, period: dt.date, done: int, total: int) -> None:
+        key = (robeing_id, period)
+        if done - logged.get(key, 0) >= every or (done >= total and key in logged):
+            logged[key] = done
+            logger.info("archive %s %s: %d/%d turns", robeing_id, f"{period:%Y-%m}", done, total)
+
+    return log
 
 
 def archives_finish_unfinished(*, batch_size: int | None = None) -> int:
@@ -297,7 +311,7 @@ def _archive_period(
     # Read after settling: an erasure may have rewritten the file since the plan.
     existing = archive.row_count if _holds_file(archive) else 0
     kept = archive_read(archive.path) if existing else iter(())
-    total = planned.turns + existing
+    total = planned.turns  # what this run moves; merged turns are not counted again
 
     def report(done: int) -> None:
         lease.renew()
@@ -506,7 +520,7 @@ def _commit_generation(
         "state": state,
         "generation": _next_generation(archive),
         "path": written.path if written.row_count else "",
-        "replaced_path": archive.path if _holds_file(archive) else "",
+        "replaced_path": archive.path if archive else "",
         "row_count": written.row_count,
         "first_id": written.first_id,
         "last_id": written.last_id,
@@ -705,7 +719,9 @@ def archives_erase_subject(
             archive_lock_name(robeing_id), wait_seconds=ROBEING_LOCK_WAIT_SECONDS
         ) as lease:
             archive = archive_settle(archive_get(archive_id=archive_id), lease=lease)
-            if not _holds_file(archive):
+            # A half-restored archive (RESTORING) counts too: restore_archive
+            # would otherwise bring the person's turns back from it later.
+            if not archive.path or archive.state == ArchiveState.RESTORED:
                 continue
             kept = (
                 r
@@ -721,7 +737,7 @@ def archives_erase_subject(
                 archive.period,
                 archive,
                 written,
-                state=ArchiveState.COMPLETE,
+                state=archive.state,  # COMPLETE stays COMPLETE, RESTORING stays RESTORING
                 also=(lambda removed=removed: on_archive(removed)) if on_archive else None,
             )
             archive_settle(archive, lease=lease)

@@ -339,3 +339,22 @@ def test_exports_past_their_time_are_deleted(world, person):
     assert export.status == RequestStatus.EXPIRED and export.file_path == ""
     assert export.subject_user_id is None
     assert not storages["exports"].exists(path)
+
+
+def test_a_half_restored_archive_cannot_bring_an_erased_persons_turns_back(
+    world, person, monkeypatch
+):
+    march = ConversationArchive.objects.get(robeing_id="rb8001", period=dt.date(2026, 3, 1))
+    real = archiving._insert_missing
+    monkeypatch.setattr(
+        archiving, "_insert_missing", lambda records: (_ for _ in ()).throw(Killed())
+    )
+    with pytest.raises(Killed):
+        archiving.archive_restore(archive_id=march.id)
+    monkeypatch.setattr(archiving, "_insert_missing", real)
+
+    erase(user_id=person.id)
+    archiving.archive_restore(archive_id=march.id)  # the operator finishes the restore
+
+    assert all_turn_ids() == {t.id for t in world["theirs"]}
+    assert not ConversationLog.objects.filter(slack_user_id="UMINJI").exists()
