@@ -43,7 +43,7 @@ import orjson
 from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import Storage, storages
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Q
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
@@ -57,6 +57,7 @@ logger = logging.getLogger(__name__)
 # Every column, so that a restored turn is the turn that left.
 ARCHIVE_FIELDS = [f.attname for f in ConversationLog._meta.concrete_fields]
 ARCHIVE_FORMAT_VERSION = 1
+_TABLE = ConversationLog._meta.db_table
 ROBEING_LOCK_WAIT_SECONDS = 120
 
 # progress(robeing_id, period, done, total): called after each batch.
@@ -289,6 +290,11 @@ def archive_settle(
 
 def _delete_hot(ids: list[int]) -> int:
     # One short statement per batch: row locks are held for a moment only.
+    if connection.vendor == "postgresql":
+        # One array parameter instead of 5,000 placeholders to splice and parse.
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {_TABLE} WHERE id = ANY(%s)", [ids])
+            return cursor.rowcount
     return ConversationLog.objects.filter(id__in=ids).delete()[0]
 
 
@@ -461,8 +467,10 @@ def _verify(written: WrittenFile) -> None:
         reader = _HashingReader(stored, digest)
         try:
             with gzip.GzipFile(fileobj=reader, mode="rb") as gz:
-                lines = sum(1 for line in gz if orjson.loads(line))
-        except (EOFError, OSError, zlib.error, orjson.JSONDecodeError) as exc:
+                # The SHA-256 proves the bytes are the ones written (and parsed
+                # from rows); counting the lines proves the gzip stream is whole.
+                lines = sum(1 for _ in gz)
+        except (EOFError, OSError, zlib.error) as exc:
             problems.append(f"unreadable ({type(exc).__name__})")
         size = reader.size
     if digest.hexdigest() != written.sha256:
