@@ -200,9 +200,13 @@ def measure_archive(db_url: str, env: dict[str, str], turns: int, start: int) ->
 
 
 def add_person(db_url: str, env: dict[str, str], next_id: int) -> int:
-    """The person's 10,000 turns: 2,000 archived among 48,000 of other people."""
+    """The person's 10,000 turns: 2,000 archived among 48,000 of other people.
+    Archives start empty each time, so that every measurement rewrites the
+    same amount of archive whatever the table size."""
     user_id = shell(env, NEW_PERSON)[-1]
+    shutil.rmtree(env["BENCH_ARCHIVE_DIR"], ignore_errors=True)
     with psycopg.connect(db_url, autocommit=True) as conn:
+        conn.execute("TRUNCATE conversation_archive CASCADE")
         conn.execute(
             PERSON_SQL, {"old": PERSON_ARCHIVED, "total": PERSON_TURNS, "user_id": user_id}
         )
@@ -237,6 +241,7 @@ def main() -> None:
     )
     parser.add_argument("--small", action="store_true", help="a quick run on smaller tables")
     parser.add_argument("--keep", action="store_true", help="keep the database")
+    parser.add_argument("--erasure-only", action="store_true", help="skip the archive measure")
     args = parser.parse_args()
     archive_sizes = (10_000, 100_000) if args.small else (100_000, 1_000_000)
     erase_sizes = (100_000, 1_000_000) if args.small else (1_000_000, 10_000_000)
@@ -257,7 +262,7 @@ def main() -> None:
         idle_mb = int(shell(env, IDLE)[0]) / 1024
         archives = []
         next_id = 1
-        for turns in archive_sizes:
+        for turns in () if args.erasure_only else archive_sizes:
             archives.append(measure_archive(db_url, env, turns, next_id))
             next_id += turns
         with psycopg.connect(db_url, autocommit=True) as conn:
@@ -278,6 +283,21 @@ def report(archives: list[dict], erasures: list[dict], idle_mb: float, elapsed: 
     with psycopg.connect(f"{PG}/postgres") as conn:
         version = conn.execute("SHOW server_version").fetchone()[0]
     print(f"\nnproc={os.cpu_count()}  PostgreSQL {version}  command: {' '.join(sys.argv)}")
+    if archives:
+        report_archives(archives, idle_mb)
+    print("\n| erasure of one person, 10,000 turns (2,000 archived) | seconds | peak memory |")
+    print("|---|---|---|")
+    for e in erasures:
+        print(f"| table of {e['table']:,} turns | {e['seconds']:.2f} | {e['rss_mb']:.0f} MB |")
+    print(
+        f"\nerasure time {erasures[1]['table']:,} / {erasures[0]['table']:,} turns: "
+        f"{erasures[1]['seconds'] / erasures[0]['seconds']:.2f}"
+    )
+    print(f"counts: {erasures[-1]['counts']}")
+    print(f"total time {elapsed / 60:.1f} min")
+
+
+def report_archives(archives: list[dict], idle_mb: float) -> None:
     print("\n| archiving | turns/s | COPY+gzip floor, turns/s | ratio | peak memory (max RSS) |")
     print("|---|---|---|---|---|")
     for a in archives:
@@ -291,16 +311,6 @@ def report(archives: list[dict], erasures: list[dict], idle_mb: float, elapsed: 
         f"{large['rss_mb'] / small['rss_mb']:.2f} (a process that only imports the app: "
         f"{idle_mb:.0f} MB)"
     )
-    print("\n| erasure of one person, 10,000 turns (2,000 archived) | seconds | peak memory |")
-    print("|---|---|---|")
-    for e in erasures:
-        print(f"| table of {e['table']:,} turns | {e['seconds']:.2f} | {e['rss_mb']:.0f} MB |")
-    print(
-        f"\nerasure time {erasures[1]['table']:,} / {erasures[0]['table']:,} turns: "
-        f"{erasures[1]['seconds'] / erasures[0]['seconds']:.2f}"
-    )
-    print(f"counts: {erasures[-1]['counts']}")
-    print(f"total time {elapsed / 60:.1f} min")
 
 
 if __name__ == "__main__":
