@@ -174,6 +174,7 @@ class ArchiveRunResult:
     turns_archived: int = 0
     turns_waiting_for_stats: int = 0
     unfinished_finished: int = 0
+    stray_files_removed: int = 0
     periods: list[tuple[str, dt.date, int]] = field(default_factory=list)
 
 
@@ -208,6 +209,7 @@ def conversations_archive(
                 result.archives_written += 1
                 result.turns_archived += moved
                 result.periods.append((planned.robeing_id, planned.period, moved))
+        result.stray_files_removed = _remove_unreferenced_files()
     logger.info(
         "archive run: %d turns into %d archives; %d turns wait for the stats aggregation",
         result.turns_archived,
@@ -228,6 +230,32 @@ def _log_progress(every: int = 50_000) -> Progress:
             logger.info("archive %s %s: %d/%d turns", robeing_id, f"{period:%Y-%m}", done, total)
 
     return log
+
+
+def _remove_unreferenced_files() -> int:
+    """Delete archive files no manifest row points at: a generation written by
+    a run killed before its commit, whose month then had nothing left to
+    archive (so no later run overwrote it). Safe under `archive-job`, which
+    every writer of archives holds (archive runs, erasure, restore)."""
+    storage = archive_storage()
+    referenced = set()
+    for path, replaced in ConversationArchive.objects.values_list("path", "replaced_path"):
+        referenced |= {path, replaced}
+    removed = 0
+    try:
+        robeings = storage.listdir("conversations")[0]
+    except FileNotFoundError:
+        return 0
+    for robeing_id in robeings:
+        for month in storage.listdir(f"conversations/{robeing_id}")[0]:
+            folder = f"conversations/{robeing_id}/{month}"
+            for name in storage.listdir(folder)[1]:
+                path = f"{folder}/{name}"
+                if name.endswith(".jsonl.gz") and path not in referenced:
+                    storage.delete(path)
+                    removed += 1
+                    logger.warning("archive file %s belonged to no archive; removed", path)
+    return removed
 
 
 def archives_finish_unfinished(*, batch_size: int | None = None) -> int:

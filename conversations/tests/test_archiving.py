@@ -408,3 +408,20 @@ def test_the_archive_file_is_json_lines_of_every_column(history):
     raw = gzip.decompress(storages["archives"].open(archive.path, "rb").read())
     record = orjson.loads(raw.splitlines()[0])
     assert set(record) == set(archiving.ARCHIVE_FIELDS)
+
+
+def test_a_file_no_archive_points_at_is_removed_by_the_next_run(history):
+    from django.core.files.base import ContentFile
+
+    archive_now()
+    kept = set(ConversationArchive.objects.values_list("path", flat=True))
+    storage = storages["archives"]
+    # What a run killed before its commit leaves when the month then empties.
+    stray = archiving.archive_path("rb8001", dt.date(2025, 1, 1), 1)
+    storage.save(stray, ContentFile(b"half written"))
+
+    result = archive_now()
+
+    assert result.stray_files_removed == 1
+    assert not storage.exists(stray)
+    assert all(storage.exists(path) for path in kept)

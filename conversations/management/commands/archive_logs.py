@@ -52,6 +52,10 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Finished {result.unfinished_finished} archives an earlier run left half done."
             )
+        if result.stray_files_removed:
+            self.stdout.write(
+                f"Removed {result.stray_files_removed} files that belonged to no archive."
+            )
         if result.turns_waiting_for_stats:
             self.stdout.write(
                 f"{result.turns_waiting_for_stats:,} old turns wait for the stats aggregation "
