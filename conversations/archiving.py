@@ -209,7 +209,7 @@ def conversations_archive(
                 result.archives_written += 1
                 result.turns_archived += moved
                 result.periods.append((planned.robeing_id, planned.period, moved))
-        result.stray_files_removed = _remove_unreferenced_files()
+        result.stray_files_removed = archive_files_sweep()
     logger.info(
         "archive run: %d turns into %d archives; %d turns wait for the stats aggregation",
         result.turns_archived,
@@ -232,7 +232,7 @@ def _log_progress(every: int = 50_000) -> Progress:
     return log
 
 
-def _remove_unreferenced_files() -> int:
+def archive_files_sweep() -> int:
     """Delete archive files no manifest row points at: a generation written by
     a run killed before its commit, whose month then had nothing left to
     archive (so no later run overwrote it). Safe under `archive-job`, which

@@ -177,6 +177,8 @@ def erasure_request_run(*, request_id: uuid.UUID, batch_size: int | None = None)
     archiving.archives_erase_subject(
         user_ids=user_ids, slack_user_ids=slack_user_ids, on_archive=archived
     )
+    # Files a killed archive write left behind may hold their turns too.
+    archiving.archive_files_sweep()
 
     # 3. Exports of this person: their files hold the same turns.
     for export in _exports_of(user_ids, slack_user_ids):
