@@ -235,8 +235,9 @@ def _log_progress(every: int = 50_000) -> Progress:
 def archive_files_sweep() -> int:
     """Delete archive files no manifest row points at: a generation written by
     a run killed before its commit, whose month then had nothing left to
-    archive (so no later run overwrote it). Safe under `archive-job`, which
-    every writer of archives holds (archive runs, erasure, restore)."""
+    archive (so no later run overwrote it). Call it only while holding
+    `archive-job` (archive runs, the privacy job and restore take it): beside a
+    running archive job it could delete a new file before its commit."""
     storage = archive_storage()
     referenced = set()
     for path, replaced in ConversationArchive.objects.values_list("path", "replaced_path"):

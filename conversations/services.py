@@ -310,4 +310,9 @@ def conversation_turns_erase_batch(
     ids = list(ConversationLog.objects.filter(match).values_list("id", flat=True)[:limit])
     if not ids:
         return 0
+    if connection.vendor == "postgresql":
+        # One array parameter, not `limit` placeholders to splice and parse.
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM conversation_log WHERE id = ANY(%s)", [ids])
+            return cursor.rowcount
     return ConversationLog.objects.filter(id__in=ids).delete()[0]

@@ -116,6 +116,12 @@ def privacy_requests_process(*, batch_size: int | None = None) -> dict[str, int]
                 except Exception as exc:  # recorded; the next run tries again
                     _record_failure(model, request_id, exc)
                     done["failed"] += 1
+            if model is ErasureRequest and done["erasures"]:
+                # Files a killed archive write left behind may hold an erased
+                # person's turns too. Only here, under archive-job: a sweep
+                # beside a running archive job could delete its new file
+                # before the manifest points at it.
+                archiving.archive_files_sweep()
         done["expired"] = exports_expire()
     return done
 
@@ -152,7 +158,8 @@ def _add_counts(model, request_id: uuid.UUID, **increments: int) -> None:
 
 
 def erasure_request_run(*, request_id: uuid.UUID, batch_size: int | None = None) -> ErasureRequest:
-    """Erase one person everywhere. Idempotent and resumable."""
+    """Erase one person everywhere. Idempotent and resumable. Run it under the
+    lock `archive-job`, as privacy_requests_process does."""
     batch_size = batch_size or settings.ARCHIVE_BATCH_SIZE
     request = _start(ErasureRequest, request_id)
     if request is None:
@@ -177,8 +184,6 @@ def erasure_request_run(*, request_id: uuid.UUID, batch_size: int | None = None)
     archiving.archives_erase_subject(
         user_ids=user_ids, slack_user_ids=slack_user_ids, on_archive=archived
     )
-    # Files a killed archive write left behind may hold their turns too.
-    archiving.archive_files_sweep()
 
     # 3. Exports of this person: their files hold the same turns.
     for export in _exports_of(user_ids, slack_user_ids):
