@@ -42,14 +42,19 @@ import time
 from pathlib import Path
 
 import psycopg
+from psycopg import sql
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.ingest import PG, PYTHON, ROOT, env_for  # noqa: E402
 
 DB_NAME = "robeing_bench_maint"
-COLUMNS = (
-    "id, robeing_id, channel_id, message, response, intent, confidence, timestamp, user_id, "
-    "slack_user_id, thread_ts, channel_type, metadata, event_id, created_at, stats_counted_at"
+DB = sql.Identifier(DB_NAME)
+# The floor's query: every column of the turns archiving would take.
+COPY_OLD_TURNS = (
+    "COPY (SELECT id, robeing_id, channel_id, message, response, intent, confidence, "
+    "timestamp, user_id, slack_user_id, thread_ts, channel_type, metadata, event_id, "
+    "created_at, stats_counted_at FROM conversation_log "
+    "WHERE timestamp < now() - interval '90 days') TO STDOUT"
 )
 # Old, counted turns with realistic Korean text (~150 characters a side), spread
 # over 12 months that all lie more than 90 days back, 2,000 people.
@@ -124,14 +129,14 @@ print(User.objects.create_user("person@example.com", slack_user_id="UPERSON").id
 
 def recreate_database() -> str:
     with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {DB_NAME}")
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(DB))
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(DB))
     return f"{PG}/{DB_NAME}"
 
 
 def drop_database() -> None:
     with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(DB))
 
 
 def manage(env: dict[str, str], *args: str) -> str:
@@ -145,11 +150,11 @@ def shell(env: dict[str, str], code: str) -> list[str]:
     return manage(env, "shell", "-c", code).strip().splitlines()[-1].split()
 
 
-def insert(db_url: str, sql: str, count: int, start: int, step: int = 1_000_000) -> int:
+def insert(db_url: str, statement: str, count: int, start: int, step: int = 1_000_000) -> int:
     with psycopg.connect(db_url, autocommit=True) as conn:
         for first in range(start, start + count, step):
             last = min(first + step - 1, start + count - 1)
-            conn.execute(sql, (first, last))
+            conn.execute(statement, (first, last))
             print(f"  ... rows {first:,}-{last:,}", file=sys.stderr)
         conn.execute("VACUUM ANALYZE conversation_log")
     return start + count
@@ -164,11 +169,7 @@ def copy_gzip_rate(db_url: str) -> float:
         tempfile.TemporaryFile() as raw,
         gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6) as out,
     ):
-        sql = (
-            f"COPY (SELECT {COLUMNS} FROM conversation_log "
-            "WHERE timestamp < now() - interval '90 days') TO STDOUT"
-        )
-        with conn.cursor().copy(sql) as copy:
+        with conn.cursor().copy(COPY_OLD_TURNS) as copy:
             for block in copy:
                 out.write(block)
                 rows += bytes(block).count(b"\n")

@@ -57,7 +57,6 @@ logger = logging.getLogger(__name__)
 # Every column, so that a restored turn is the turn that left.
 ARCHIVE_FIELDS = [f.attname for f in ConversationLog._meta.concrete_fields]
 ARCHIVE_FORMAT_VERSION = 1
-_TABLE = ConversationLog._meta.db_table
 ROBEING_LOCK_WAIT_SECONDS = 120
 
 # progress(robeing_id, period, done, total): called after each batch.
@@ -322,7 +321,7 @@ def _delete_hot(ids: list[int]) -> int:
     if connection.vendor == "postgresql":
         # One array parameter instead of 5,000 placeholders to splice and parse.
         with connection.cursor() as cursor:
-            cursor.execute(f"DELETE FROM {_TABLE} WHERE id = ANY(%s)", [ids])
+            cursor.execute("DELETE FROM conversation_log WHERE id = ANY(%s)", [ids])
             return cursor.rowcount
     return ConversationLog.objects.filter(id__in=ids).delete()[0]
 

@@ -161,24 +161,25 @@ def _insert_ignoring_duplicates(robeing_id: str, rows: list[ConversationLog]) ->
 # is the same for 1 or 1,000 turns, so psycopg prepares it once per connection
 # (server-side binding) and PostgreSQL stops re-parsing and re-planning it; and
 # nothing has to splice 14,000 placeholders into a query string.
-_UNNEST_TYPES = {
-    "robeing_id": "text", "channel_id": "text", "message": "text", "response": "text",
-    "intent": "text", "confidence": "float8", "timestamp": "timestamptz", "user_id": "uuid",
-    "slack_user_id": "text", "thread_ts": "text", "channel_type": "text", "metadata": "jsonb",
-    "event_id": "text", "created_at": "timestamptz",
-}  # fmt: skip
-_UNNEST_ARRAYS = ", ".join(f"%s::{_UNNEST_TYPES[f.column]}[]" for f in _INSERT_FIELDS)
-_UNNEST_SQL = (
-    f"INSERT INTO conversation_log ({', '.join(f.column for f in _INSERT_FIELDS)}) "
-    f"SELECT * FROM unnest({_UNNEST_ARRAYS}) ON CONFLICT DO NOTHING RETURNING id, event_id"
+# Written out, not assembled: SQL text is never built from strings at run time.
+_INSERT_COLUMNS = (
+    "robeing_id, channel_id, message, response, intent, confidence, timestamp, user_id, "
+    "slack_user_id, thread_ts, channel_type, metadata, event_id, created_at"
 )
-
-
-_ONE_ROW_SQL = (
-    f"INSERT INTO conversation_log ({', '.join(f.column for f in _INSERT_FIELDS)}) "
-    f"VALUES ({', '.join(['%s'] * len(_INSERT_FIELDS))}) "
+_UNNEST_SQL = (
+    "INSERT INTO conversation_log (" + _INSERT_COLUMNS + ") "
+    "SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::text[], "
+    "%s::float8[], %s::timestamptz[], %s::uuid[], %s::text[], %s::text[], %s::text[], "
+    "%s::jsonb[], %s::text[], %s::timestamptz[]) "
     "ON CONFLICT DO NOTHING RETURNING id, event_id"
 )
+_ONE_ROW_SQL = (
+    "INSERT INTO conversation_log (" + _INSERT_COLUMNS + ") "
+    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+    "ON CONFLICT DO NOTHING RETURNING id, event_id"
+)
+# The statements above and _INSERT_FIELDS must name the same columns in order.
+assert _INSERT_COLUMNS.split(", ") == [f.column for f in _INSERT_FIELDS]
 _METADATA_INDEX = [f.name for f in _INSERT_FIELDS].index("metadata")
 
 
@@ -270,6 +271,14 @@ def _match_outcomes(
     return outcomes
 
 
+_CLAIM_SQL = (
+    "UPDATE conversation_log SET stats_counted_at = %s WHERE id IN ("
+    "SELECT id FROM conversation_log WHERE stats_counted_at IS NULL ORDER BY id LIMIT %s"
+    ") RETURNING id, robeing_id"
+)
+_CLAIM_SKIP_LOCKED_SQL = _CLAIM_SQL.replace("LIMIT %s", "LIMIT %s FOR UPDATE SKIP LOCKED")
+
+
 def conversation_turns_claim_for_stats(*, limit: int) -> list[tuple[int, str]]:
     """Mark up to `limit` uncounted turns as counted and return (id, robeing_id)
     for each. Call it inside the transaction that records what they add up to:
@@ -282,14 +291,10 @@ def conversation_turns_claim_for_stats(*, limit: int) -> list[tuple[int, str]]:
     commit late, with lower ids than rows already counted, are still uncounted
     and are found by the next run.
     """
-    table = connection.ops.quote_name(ConversationLog._meta.db_table)
-    skip_locked = (
-        "FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
-    )
     sql = (
-        f"UPDATE {table} SET stats_counted_at = %s WHERE id IN ("
-        f"SELECT id FROM {table} WHERE stats_counted_at IS NULL ORDER BY id LIMIT %s {skip_locked}"
-        ") RETURNING id, robeing_id"
+        _CLAIM_SKIP_LOCKED_SQL
+        if connection.features.has_select_for_update_skip_locked
+        else _CLAIM_SQL
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [timezone.now(), limit])

@@ -26,7 +26,6 @@ from jobs.models import JobLock
 logger = logging.getLogger(__name__)
 
 DEFAULT_TTL_SECONDS = 10 * 60
-_TABLE = JobLock._meta.db_table
 
 
 class JobAlreadyRunning(Exception):
@@ -57,7 +56,7 @@ class Lease:
         expires = timezone.now() + timedelta(seconds=self.ttl)
         with connection.cursor() as cursor:
             cursor.execute(
-                f"UPDATE {_TABLE} SET expires_at = %s WHERE name = %s AND holder = %s",
+                "UPDATE job_lock SET expires_at = %s WHERE name = %s AND holder = %s",
                 [expires, self.name, self.token],
             )
             if cursor.rowcount != 1:
@@ -73,10 +72,10 @@ def lock_try_acquire(*, name: str, ttl: float = DEFAULT_TTL_SECONDS) -> Lease | 
     # One statement: the row is inserted, or taken over only if it has expired.
     # RETURNING yields a row exactly when this call got the lock.
     sql = (
-        f"INSERT INTO {_TABLE} (name, holder, acquired_at, expires_at) VALUES (%s, %s, %s, %s) "
+        "INSERT INTO job_lock (name, holder, acquired_at, expires_at) VALUES (%s, %s, %s, %s) "
         "ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, "
         "acquired_at = excluded.acquired_at, expires_at = excluded.expires_at "
-        f"WHERE {_TABLE}.expires_at < %s RETURNING holder"
+        "WHERE job_lock.expires_at < %s RETURNING holder"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [name, token, now, expires, now])
@@ -90,7 +89,7 @@ def lock_try_acquire(*, name: str, ttl: float = DEFAULT_TTL_SECONDS) -> Lease | 
         holder = lock_holder(name=name)
         if holder and _is_dead_local_holder(holder):
             cursor.execute(
-                f"UPDATE {_TABLE} SET holder = %s, acquired_at = %s, expires_at = %s "
+                "UPDATE job_lock SET holder = %s, acquired_at = %s, expires_at = %s "
                 "WHERE name = %s AND holder = %s",
                 [token, now, expires, name, holder],
             )
@@ -117,7 +116,7 @@ def _is_dead_local_holder(holder: str) -> bool:
 def lock_release(lease: Lease) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
-            f"DELETE FROM {_TABLE} WHERE name = %s AND holder = %s", [lease.name, lease.token]
+            "DELETE FROM job_lock WHERE name = %s AND holder = %s", [lease.name, lease.token]
         )
 
 
