@@ -4,7 +4,7 @@ from typing import TYPE_CHECKING
 
 from rest_framework import permissions
 
-from accounts.selectors import RobeingPrincipal
+from accounts.selectors import RobeingPrincipal, robeing_get
 
 if TYPE_CHECKING:  # DRF imports its settings (and so this module) from rest_framework.views.
     from rest_framework.request import Request
@@ -15,7 +15,8 @@ class CanAccessRobeing(permissions.BasePermission):
     """A bot reaches only its own robeing's URLs; staff users reach every robeing.
 
     Checked before the robeing is looked up, so a bot cannot even learn whether
-    another robeing exists (403 either way).
+    another robeing exists (403 either way). A bot's key proves its robeing
+    exists; staff pay one query and get 404 for an unknown robeing.
     """
 
     message = "This API key cannot access another robeing's data."
@@ -27,7 +28,11 @@ class CanAccessRobeing(permissions.BasePermission):
         if isinstance(user, RobeingPrincipal):
             robeing_id = view.kwargs.get("robeing_id")
             return robeing_id is not None and robeing_id == user.robeing_id
-        return bool(user.is_staff and user.is_active)
+        if not (user.is_staff and user.is_active):
+            return False
+        if "robeing_id" in view.kwargs:
+            robeing_get(robeing_id=view.kwargs["robeing_id"])  # NotFound: 404
+        return True
 
 
 class IsStaff(permissions.BasePermission):

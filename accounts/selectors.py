@@ -10,9 +10,10 @@ import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db.models import Q
 
 from accounts.models import Robeing, RobeingAPIKey, User
-from robeing_site.errors import NotFound
+from core.errors import NotFound
 
 
 @dataclass(frozen=True)
@@ -68,10 +69,6 @@ def robeing_get(*, robeing_id: str) -> Robeing:
         raise NotFound(
             f"Robeing {robeing_id!r} does not exist.", code="robeing_not_found"
         ) from None
-
-
-def robeing_exists(*, robeing_id: str) -> bool:
-    return Robeing.objects.filter(robeing_id=robeing_id).exists()
 
 
 def api_key_principal(*, key: str) -> RobeingPrincipal | None:
@@ -153,6 +150,23 @@ def user_identities(
         if slack_user_id:
             found_slack.add(slack_user_id)
     return found_users, found_slack
+
+
+def person_filter(
+    *,
+    user_ids: set[uuid.UUID],
+    slack_user_ids: set[str],
+    user_field: str = "user_id",
+    slack_user_field: str = "slack_user_id",
+) -> Q:
+    """Rows of one person, known by any of these user ids or Slack user ids
+    (fields named for the model queried); with no ids, a filter matching none."""
+    match = Q(pk__in=[])
+    if user_ids:
+        match |= Q(**{f"{user_field}__in": user_ids})
+    if slack_user_ids:
+        match |= Q(**{f"{slack_user_field}__in": slack_user_ids})
+    return match
 
 
 def user_personal_data(*, user_ids: set[uuid.UUID]) -> list[dict]:

@@ -3,16 +3,31 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 
+from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from accounts.models import Robeing, RobeingAPIKey, User
 from accounts.selectors import api_key_cache, slack_user_cache
-from robeing_site.errors import InvalidInput, NotFound
+from core.errors import InvalidInput, NotFound
 
 # An erased person's user row keeps an address at a reserved domain (RFC 2606).
 ERASED_EMAIL_DOMAIN = "@erased.invalid"
+
+# What else a robeing gets when it is registered: each is called as
+# step(robeing_id=...). Higher
+# apps add to it from their AppConfig.ready() (stats: the robeing's stats row),
+# so that accounts, below them, imports none of them.
+_robeing_registration_steps: list[Callable[..., None]] = []
+
+
+def on_robeing_registered(step: Callable[..., None]) -> None:
+    """Run `step(robeing_id=...)` whenever a robeing is registered (idempotent:
+    also for one that already exists, so a step may be added later)."""
+    if step not in _robeing_registration_steps:
+        _robeing_registration_steps.append(step)
 
 
 def robeing_get_or_create(*, robeing_id: str, name: str = "") -> tuple[Robeing, bool]:
@@ -23,15 +38,9 @@ def robeing_get_or_create(*, robeing_id: str, name: str = "") -> tuple[Robeing, 
     except ValidationError as exc:  # -> our one error shape
         raise InvalidInput.for_field("robeing_id", "; ".join(exc.messages)) from exc
     robeing, created = Robeing.objects.get_or_create(robeing_id=robeing_id, defaults={"name": name})
-    _stats_initialize(robeing_id)
+    for step in _robeing_registration_steps:
+        step(robeing_id=robeing_id)
     return robeing, created
-
-
-def _stats_initialize(robeing_id: str) -> None:
-    # Every robeing has a stats row from birth (seed: initialize_stats).
-    from stats.services import stats_initialize  # stats depends on accounts, not back
-
-    stats_initialize(robeing_id=robeing_id)
 
 
 def robeing_set_active(*, robeing_id: str, is_active: bool) -> Robeing:
@@ -98,8 +107,6 @@ def user_anonymise(*, user_id: uuid.UUID) -> bool:
 
 
 def _sessions_delete(*, user_id: uuid.UUID) -> None:
-    from django.contrib.sessions.models import Session
-
     for session in Session.objects.iterator():
         if session.get_decoded().get("_auth_user_id") == str(user_id):
             session.delete()

@@ -24,15 +24,15 @@ from conversations.schemas import (
     TurnIn,
     TurnOut,
 )
-from robeing_site.api import (
+from core.api import (
     ERROR_RESPONSES,
     WRITE_ERROR_RESPONSES,
     RobeingScopedAPIView,
     StrictCursorPagination,
     cursor_page_schema,
-    pydantic_errors,
     validate_input,
 )
+from core.errors import pydantic_errors
 from settings_app import selectors as settings_selectors
 
 TAG = ["conversations"]

@@ -49,8 +49,8 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from conversations.models import ArchiveState, ArchiveSubject, ConversationArchive, ConversationLog
+from core.errors import ApplicationError, Conflict, NotFound
 from jobs import services as job_services
-from robeing_site.errors import ApplicationError, Conflict, NotFound
 
 logger = logging.getLogger(__name__)
 

@@ -3,18 +3,35 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from accounts import selectors as account_selectors
 from conversations.models import ConversationLog
 from settings_app import selectors as settings_selectors
-from stats import selectors as stats_selectors
 
 # An admin thread page shows at most this many turns of one thread.
 THREAD_PAGE_MAX_TURNS = 500
+# Context turns when nothing else says how many (the API's historical default).
+CONTEXT_TURNS_FALLBACK = 20
+
+
+def _fallback_context_turns(*, robeing_id: str) -> int:
+    return CONTEXT_TURNS_FALLBACK
+
+
+# How many turns a robeing's context holds by default, called as
+# rule(robeing_id=...). The growth engine (stats, above this app) installs its
+# rule, 10 + memory_stat, from its AppConfig.ready().
+_context_turns_default: Callable[..., int] = _fallback_context_turns
+
+
+def set_context_turns_default(rule: Callable[..., int]) -> None:
+    global _context_turns_default
+    _context_turns_default = rule
 
 
 def conversation_history(
@@ -97,12 +114,13 @@ def conversation_search(
 def context_window(*, robeing_id: str, requested: int | None) -> tuple[int, datetime]:
     """How many turns, and from how far back, the context endpoint returns.
 
-    The count is what the bot asked for, else 10 + memory_stat (stats, seed
-    3.3.2), never more than the robeing's `max_memory_size` setting; turns older
-    than `memory_ttl_days` are left out (settings, seed 4.3).
+    The count is what the bot asked for, else the installed default (stats:
+    10 + memory_stat, seed 3.3.2), never more than the robeing's
+    `max_memory_size` setting; turns older than `memory_ttl_days` are left out
+    (settings, seed 4.3).
     """
     system = settings_selectors.settings_get(robeing_id=robeing_id).values["system_settings"]
-    wanted = requested or stats_selectors.context_turns_default(robeing_id=robeing_id)
+    wanted = requested or _context_turns_default(robeing_id=robeing_id)
     since = timezone.now() - timedelta(days=system["memory_ttl_days"])
     return min(wanted, system["max_memory_size"]), since
 
@@ -114,11 +132,7 @@ def conversation_turns_of_subject(
     keyset batches so that a person with a million turns costs flat memory."""
     from conversations.archiving import ARCHIVE_FIELDS
 
-    match = Q(pk__in=[])
-    if user_ids:
-        match |= Q(user_id__in=user_ids)
-    if slack_user_ids:
-        match |= Q(slack_user_id__in=slack_user_ids)
+    match = account_selectors.person_filter(user_ids=user_ids, slack_user_ids=slack_user_ids)
     last_id = 0
     while True:
         rows = list(

@@ -17,7 +17,6 @@ from typing import Literal
 
 import psycopg
 from django.db import connection, transaction
-from django.db.models import Q
 from django.utils import timezone
 from psycopg.types.json import Jsonb
 
@@ -25,7 +24,7 @@ from accounts import selectors as account_selectors
 from conversations.masking import mask_pii
 from conversations.models import ConversationLog
 from conversations.schemas import TurnIn
-from robeing_site.errors import FieldError, InvalidInput
+from core.errors import FieldError, InvalidInput
 from settings_app import selectors as settings_selectors
 
 # Columns written at ingestion, in INSERT order.
@@ -307,11 +306,7 @@ def conversation_turns_erase_batch(
     """Delete up to `limit` hot turns of one person (by user id or Slack user
     id); returns how many. Called until it returns 0, each call its own short
     statement (conv_user_time_idx and conv_slack_user_idx find the rows)."""
-    match = Q(pk__in=[])
-    if user_ids:
-        match |= Q(user_id__in=user_ids)
-    if slack_user_ids:
-        match |= Q(slack_user_id__in=slack_user_ids)
+    match = account_selectors.person_filter(user_ids=user_ids, slack_user_ids=slack_user_ids)
     ids = list(ConversationLog.objects.filter(match).values_list("id", flat=True)[:limit])
     if not ids:
         return 0

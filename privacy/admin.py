@@ -12,9 +12,9 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from core.errors import InvalidInput
 from privacy import services
 from privacy.models import ErasureRequest, ExportRequest, RequestStatus
-from robeing_site.errors import InvalidInput
 
 
 class PrivacyRequestForm(forms.ModelForm):

@@ -14,10 +14,10 @@ from rest_framework.response import Response
 
 from accounts.authentication import RobeingApiKeyAuthentication
 from accounts.permissions import IsStaff
+from core.api import WRITE_ERROR_RESPONSES, BaseAPIView, validate_input
 from privacy import selectors, services
 from privacy.models import ErasureRequest, ExportRequest
 from privacy.schemas import ExportRequestOut, PrivacyRequestIn, PrivacyRequestOut
-from robeing_site.api import WRITE_ERROR_RESPONSES, BaseAPIView, validate_input
 
 TAG = ["privacy"]
 

@@ -7,8 +7,8 @@ import uuid
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from core.errors import NotFound
 from privacy.models import ErasureRequest, ExportRequest, RequestStatus
-from robeing_site.errors import NotFound
 
 
 def erasure_request_get(*, request_id: uuid.UUID) -> ErasureRequest:

@@ -24,7 +24,6 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import Storage, storages
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from accounts import selectors as account_selectors
@@ -32,9 +31,9 @@ from accounts import services as account_services
 from conversations import archiving
 from conversations import selectors as conversation_selectors
 from conversations import services as conversation_services
+from core.errors import InvalidInput, NotFound
 from jobs import services as job_services
 from privacy.models import ErasureRequest, ExportRequest, RequestStatus, SubjectKind
-from robeing_site.errors import InvalidInput, NotFound
 
 logger = logging.getLogger(__name__)
 
@@ -232,11 +231,12 @@ def _resolve_identities(request: ErasureRequest) -> tuple[set[uuid.UUID], set[st
 
 
 def _exports_of(user_ids: set[uuid.UUID], slack_user_ids: set[str]):
-    match = Q(pk__in=[])
-    if user_ids:
-        match |= Q(subject_user_id__in=user_ids)
-    if slack_user_ids:
-        match |= Q(subject_slack_user_id__in=slack_user_ids)
+    match = account_selectors.person_filter(
+        user_ids=user_ids,
+        slack_user_ids=slack_user_ids,
+        user_field="subject_user_id",
+        slack_user_field="subject_slack_user_id",
+    )
     return ExportRequest.objects.filter(match)
 
 

@@ -65,7 +65,7 @@ MIDDLEWARE = [
     # Admin and API-docs assets straight from the app: no separate web server needed.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "robeing_site.middleware.LocaleMiddleware",
+    "core.middleware.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -193,9 +193,9 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["accounts.permissions.CanAccessRobeing"],
-    "DEFAULT_RENDERER_CLASSES": ["robeing_site.jsonio.OrjsonRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["robeing_site.jsonio.OrjsonParser"],
-    "EXCEPTION_HANDLER": "robeing_site.api.exception_handler",
+    "DEFAULT_RENDERER_CLASSES": ["core.jsonio.OrjsonRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["core.jsonio.OrjsonParser"],
+    "EXCEPTION_HANDLER": "core.api.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
 }
@@ -232,6 +232,13 @@ CONVERSATION_METADATA_MAX_BYTES = env.int("CONVERSATION_METADATA_MAX_BYTES", def
 CONVERSATION_MAX_CLOCK_SKEW_SECONDS = env.int("CONVERSATION_MAX_CLOCK_SKEW_SECONDS", default=300)
 # Django's own cap, for form posts (admin); the API checks its caps above.
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BATCH_BODY_BYTES
+
+# --- Robeing settings -----------------------------------------------------------
+# How long a process trusts its copy of a robeing's settings before it asks the
+# shared cache for the current version again (one Redis GET). A write waits this
+# long after it commits before it answers, so the next request of the writer,
+# in any process, sees it; writes by others are seen within this time.
+SETTINGS_VERSION_CHECK_SECONDS = env.float("SETTINGS_VERSION_CHECK_SECONDS", default=0.1)
 
 # --- Growth (stats) -------------------------------------------------------------
 # XP a robeing earns for each stored conversation turn, added by the aggregation.

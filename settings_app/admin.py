@@ -13,7 +13,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Robeing
-from robeing_site.errors import InvalidInput, PreconditionFailed
+from core.errors import InvalidInput, PreconditionFailed
 from settings_app import selectors, services
 from settings_app.forms import CategoryForm
 from settings_app.models import RobeingSettings, SettingsChange

@@ -11,15 +11,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.selectors import RobeingPrincipal
-from robeing_site.api import (
+from core.api import (
     ERROR_RESPONSES,
     WRITE_ERROR_RESPONSES,
     RobeingScopedAPIView,
     StrictCursorPagination,
     cursor_page_schema,
 )
-from robeing_site.errors import InvalidInput, PreconditionFailed
-from robeing_site.jsonio import OrjsonParser
+from core.errors import InvalidInput, PreconditionFailed
+from core.jsonio import OrjsonParser
 from settings_app import selectors, services
 from settings_app.selectors import SettingsSnapshot
 

@@ -5,7 +5,15 @@ from django.utils.translation import gettext_lazy as _
 
 
 class SettingsAppConfig(AppConfig):
-    """Per-robeing settings (robeing_settings): built under issue #4."""
+    """A robeing's settings (robeing_settings): the schema, the cached reads
+    every API request makes, merge-patch writes and their history."""
 
     name = "settings_app"
     verbose_name = _("Robeing settings")
+
+    def ready(self) -> None:
+        from core import api
+        from settings_app.selectors import server_timing_wanted
+
+        # core.api is below every app and cannot import this one: plug in here.
+        api.set_server_timing_rule(server_timing_wanted)

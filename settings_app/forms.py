@@ -15,7 +15,7 @@ from django import forms
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from robeing_site.errors import InvalidInput
+from core.errors import InvalidInput
 
 
 def _bounds(info: FieldInfo) -> dict[str, int]:

@@ -5,15 +5,23 @@ with the row's version. The current version of each robeing lives in the
 shared cache (Redis when configured; without it, a file cache all processes on
 the machine share), and every committed write sets it. A read compares the two:
 equal is a hit, anything else (a write elsewhere, an evicted key) is a miss
-that reloads from the database. A write anywhere is therefore seen by every
-process on its next read, which a TTL alone could not promise.
+that reloads from the database.
+
+A process asks for the shared version at most once per
+SETTINGS_VERSION_CHECK_SECONDS per robeing (every API request reads settings,
+and the GET cost as much as storing a turn). What keeps that safe is the
+writer: it sets the shared version on commit, drops its own copy, and answers
+only after waiting that long. Any process's copy was then either checked after
+the write (and has it) or is too old to be trusted without a check. So nobody
+reads settings older than their own write, in whichever process their next
+request lands, and a write by someone else is seen everywhere within that time.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 import zoneinfo
-from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +29,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db.models import QuerySet
 
-from robeing_site.errors import NotFound
+from core.errors import NotFound
 from settings_app.models import RobeingSettings, SettingsChange
 from settings_app.schemas import CATEGORIES, defaults
 
@@ -42,6 +50,11 @@ class _Counters:
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
+        self.version_checks = 0  # GETs of the shared version
+
+    def count_check(self) -> None:
+        with self._lock:
+            self.version_checks += 1
 
     def count(self, hit: bool) -> None:
         with self._lock:
@@ -51,15 +64,14 @@ class _Counters:
                 self.misses += 1
 
 
-_local: dict[str, SettingsSnapshot] = {}
+@dataclass(frozen=True)
+class _LocalCopy:
+    snapshot: SettingsSnapshot
+    trusted_until: float  # time.monotonic(): no version check needed before then
+
+
+_local: dict[str, _LocalCopy] = {}
 counters = _Counters()
-# The snapshot an API request already checked: its later reads (masking, debug
-# timing, context limits) reuse it instead of asking the shared cache again.
-_request_snapshot: ContextVar[SettingsSnapshot | None] = ContextVar("settings", default=None)
-
-
-def pin_for_request(snapshot: SettingsSnapshot | None) -> None:
-    _request_snapshot.set(snapshot)
 
 
 def version_key(robeing_id: str) -> str:
@@ -111,20 +123,41 @@ shared_versions = _SharedVersions()
 
 
 def settings_get(*, robeing_id: str) -> SettingsSnapshot:
-    pinned = _request_snapshot.get()
-    if pinned is not None and pinned.robeing_id == robeing_id:
-        return pinned
-    shared = shared_versions.get(robeing_id)
+    started = time.monotonic()
     local = _local.get(robeing_id)
-    if local is not None and shared is not None and local.version == shared:
+    if local is not None and started < local.trusted_until:
         counters.count(hit=True)
-        return local
+        return local.snapshot
+    counters.count_check()
+    shared = shared_versions.get(robeing_id)
+    # Trusted from the moment the GET was sent, not from when it answered:
+    # only then does every write that finished before that moment count as seen.
+    trusted_until = started + settings.SETTINGS_VERSION_CHECK_SECONDS
+    if local is not None and shared is not None and local.snapshot.version == shared:
+        counters.count(hit=True)
+        _local[robeing_id] = _LocalCopy(local.snapshot, trusted_until)
+        return local.snapshot
     counters.count(hit=False)
     snapshot = _load(robeing_id)
-    _local[robeing_id] = snapshot
+    _local[robeing_id] = _LocalCopy(snapshot, trusted_until)
     if shared is None:
         shared_versions.add(robeing_id, snapshot.version)
     return snapshot
+
+
+def settings_version_published(*, robeing_id: str, version: int) -> None:
+    """Make a committed write visible: set the shared version, drop this
+    process's copy, then wait out the check interval (see the module
+    docstring), so that the writer's next request, in any process, sees it."""
+    shared_versions.set(robeing_id, version)
+    _local.pop(robeing_id, None)
+    time.sleep(settings.SETTINGS_VERSION_CHECK_SECONDS)
+
+
+def server_timing_wanted(robeing_id: str) -> bool:
+    """The rule core.api asks about every robeing request (installed by
+    SettingsAppConfig.ready): time it when the robeing's debug_mode is on."""
+    return settings_get(robeing_id=robeing_id).values["system_settings"]["debug_mode"]
 
 
 def _load(robeing_id: str) -> SettingsSnapshot:
@@ -175,6 +208,7 @@ def cache_statistics() -> dict[str, float]:
     return {
         "hits": counters.hits,
         "misses": counters.misses,
+        "version_checks": counters.version_checks,
         "hit_rate": counters.hits / total if total else 0.0,
     }
 

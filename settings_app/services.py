@@ -10,15 +10,13 @@ from typing import Any
 import pydantic
 from django.db import transaction
 
-from robeing_site.api import pydantic_errors
-from robeing_site.errors import InvalidInput, NotFound, PreconditionFailed
+from core.errors import InvalidInput, NotFound, PreconditionFailed, pydantic_errors
 from settings_app.models import RobeingSettings, SettingsChange
 from settings_app.schemas import CATEGORIES, defaults
 from settings_app.selectors import (
     SettingsSnapshot,
     deep_merge,
-    pin_for_request,
-    shared_versions,
+    settings_version_published,
     snapshot_of,
 )
 
@@ -174,7 +172,8 @@ def _write(row: RobeingSettings, category: str, stored: dict, changes: list, act
             for key, before, after in changes
         ]
     )
-    pin_for_request(None)  # this request must not reuse what it read before the write
     robeing_id, version = row.robeing_id, row.version
     # After commit, so no process can read the new version before the data.
-    transaction.on_commit(lambda: shared_versions.set(robeing_id, version))
+    transaction.on_commit(
+        lambda: settings_version_published(robeing_id=robeing_id, version=version)
+    )

@@ -8,7 +8,7 @@ from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from robeing_site.api import (
+from core.api import (
     ERROR_RESPONSES,
     WRITE_ERROR_RESPONSES,
     RobeingScopedAPIView,

@@ -16,7 +16,7 @@ from django.conf import settings
 from django.db import transaction
 
 from conversations import services as conversation_services
-from robeing_site.errors import InvalidInput
+from core.errors import InvalidInput
 from stats import achievements, rules
 from stats.cache import stats_cache_invalidate
 from stats.models import (

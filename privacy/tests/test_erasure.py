@@ -316,7 +316,7 @@ def test_a_request_has_a_deadline_thirty_days_after_receipt(person):
 
 
 def test_a_request_must_name_exactly_one_known_identity(person):
-    from robeing_site.errors import InvalidInput
+    from core.errors import InvalidInput
 
     with pytest.raises(InvalidInput):
         services.erasure_request_create()

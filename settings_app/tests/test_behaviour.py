@@ -6,6 +6,7 @@ import datetime as dt
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -162,12 +163,58 @@ def write_in_another_process(settings) -> None:
     )
 
 
-def test_a_request_checks_the_settings_version_once_and_leaves_nothing_pinned(bot_client):
+def test_requests_within_the_check_interval_ask_the_shared_cache_once(bot_client, settings):
+    settings.SETTINGS_VERSION_CHECK_SECONDS = 60
     selectors.forget_local_cache()
     before = selectors.cache_statistics()
 
-    bot_client.post(TURNS, {"message": "010-1234-5678 로 연락 주세요"}, format="json")
+    for n in range(3):
+        bot_client.post(TURNS, {"message": f"{n}: 010-1234-5678 로 연락 주세요"}, format="json")
 
     after = selectors.cache_statistics()
-    assert after["hits"] + after["misses"] - before["hits"] - before["misses"] == 1
-    assert selectors._request_snapshot.get() is None
+    assert after["version_checks"] - before["version_checks"] == 1
+    assert after["misses"] - before["misses"] == 1
+
+
+def test_a_copy_older_than_the_check_interval_is_checked_again(robeing, settings):
+    settings.SETTINGS_VERSION_CHECK_SECONDS = 0.2
+    selectors.settings_get(robeing_id="rb8001")
+    # Another process commits a write: the row and the shared version change,
+    # this process's copy does not.
+    services.settings_patch(
+        robeing_id="rb8001",
+        category="system_settings",
+        patch={"debug_mode": True},
+        actor=services.Actor(),
+    )  # on-commit work (publishing the version) does not run in this test
+    selectors.shared_versions.set("rb8001", 1)
+
+    stale = selectors.settings_get(robeing_id="rb8001")
+    time.sleep(0.25)
+    fresh = selectors.settings_get(robeing_id="rb8001")
+
+    assert stale.values["system_settings"]["debug_mode"] is False  # at most 0.2 s old
+    assert fresh.values["system_settings"]["debug_mode"] is True
+    assert fresh.version == 1
+
+
+def test_a_write_answers_only_once_every_other_copy_is_too_old_to_be_trusted(
+    robeing, settings, django_capture_on_commit_callbacks
+):
+    settings.SETTINGS_VERSION_CHECK_SECONDS = 0.3
+    selectors.settings_get(robeing_id="rb8001")  # this process's copy
+    started = time.monotonic()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.settings_patch(
+            robeing_id="rb8001",
+            category="system_settings",
+            patch={"debug_mode": True},
+            actor=services.Actor(),
+        )
+
+    # Any process's copy was checked before the write (and is now past its
+    # 0.3 s) or after it (and has it): the writer's next read cannot be stale.
+    assert time.monotonic() - started >= 0.3
+    assert selectors.shared_versions.get("rb8001") == 1
+    assert selectors.settings_get(robeing_id="rb8001").values["system_settings"]["debug_mode"]

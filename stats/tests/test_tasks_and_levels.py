@@ -7,7 +7,7 @@ import threading
 import pytest
 from django.db import connection
 
-from robeing_site.errors import InvalidInput
+from core.errors import InvalidInput
 from stats import selectors, services
 from stats.models import AchievementAward, RobeingStats, TaskReport, XPEvent
 

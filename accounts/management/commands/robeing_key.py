@@ -11,7 +11,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts import services
-from robeing_site.errors import ApplicationError
+from core.errors import ApplicationError
 
 
 class Command(BaseCommand):

@@ -8,9 +8,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from conversations import archiving
+from core.errors import ApplicationError
 from jobs.progress import CommandProgress
 from jobs.services import JobAlreadyRunning
-from robeing_site.errors import ApplicationError
 
 
 class Command(BaseCommand):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import pydantic
@@ -19,14 +20,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.selectors import RobeingPrincipal, robeing_get
-from robeing_site.errors import (
+from core.errors import (
     ApplicationError,
     FieldError,
     InvalidInput,
     PayloadTooLarge,
+    pydantic_errors,
 )
-from settings_app.selectors import pin_for_request, settings_get
 
 logger = logging.getLogger(__name__)
 ModelT = TypeVar("ModelT", bound=pydantic.BaseModel)
@@ -87,21 +87,6 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     return Response(body, status=exc.status_code, headers=headers)
 
 
-def pydantic_errors(exc: pydantic.ValidationError, prefix: str = "") -> list[FieldError]:
-    errors = []
-    for err in exc.errors(include_url=False, include_input=False):
-        path = prefix
-        for part in err["loc"]:
-            path = (
-                f"{path}[{part}]"
-                if isinstance(part, int)
-                else (f"{path}.{part}" if path else str(part))
-            )
-        message = err["msg"].removeprefix("Value error, ")
-        errors.append(FieldError(path or "non_field_errors", err["type"], message))
-    return errors
-
-
 def validate_input(model: type[ModelT], data: Any) -> ModelT:
     """Validate a request body (or query dict) with a pydantic model, or raise InvalidInput."""
     if not isinstance(data, dict):
@@ -129,38 +114,53 @@ class BaseAPIView(APIView):
         super().initial(request, *args, **kwargs)
 
 
+def _never(robeing_id: str) -> bool:
+    return False
+
+
+# Which robeings want their API responses timed. The base knows no settings:
+# settings_app installs its rule (`system_settings.debug_mode`) from
+# AppConfig.ready(), so this module imports no app.
+_server_timing_wanted: Callable[[str], bool] = _never
+
+
+def set_server_timing_rule(rule: Callable[[str], bool]) -> None:
+    global _server_timing_wanted
+    _server_timing_wanted = rule
+
+
 class RobeingScopedAPIView(BaseAPIView):
     """A view under /robeings/{robeing_id}/. Permission (CanAccessRobeing) has
-    already kept bots to their own robeing; staff get 404 for unknown ids.
+    already kept bots to their own robeing and answered 404 to staff for an
+    unknown one.
 
-    For a robeing whose `system_settings.debug_mode` is on, responses carry a
-    `Server-Timing` header with the time spent in the database and in total.
+    For a robeing the server-timing rule names (its `system_settings.debug_mode`
+    is on), responses carry a `Server-Timing` header with the time spent in the
+    database and in total.
     """
 
     _query_timer: QueryTimer | None = None
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
-        if not isinstance(request.user, RobeingPrincipal):
-            # A bot's key proves its robeing exists; only staff pay this query.
-            robeing_get(robeing_id=kwargs["robeing_id"])
-        snapshot = settings_get(robeing_id=kwargs["robeing_id"])
-        pin_for_request(snapshot)  # one version check per request
-        if snapshot.values["system_settings"]["debug_mode"]:
+        if _server_timing_wanted(kwargs["robeing_id"]):
             self._query_timer = QueryTimer()
             self._query_timer.start()
-
-    def dispatch(self, request, *args: Any, **kwargs: Any):
-        try:
-            return super().dispatch(request, *args, **kwargs)
-        finally:
-            pin_for_request(None)  # even after an unhandled error: threads are reused
 
     def finalize_response(self, request: Request, response, *args: Any, **kwargs: Any):
         response = super().finalize_response(request, response, *args, **kwargs)
         if self._query_timer is not None:
             response["Server-Timing"] = self._query_timer.stop()
         return response
+
+    def dispatch(self, request, *args: Any, **kwargs: Any):
+        try:
+            return super().dispatch(request, *args, **kwargs)
+        finally:
+            # An unhandled error skips finalize_response; the wrapper must not
+            # stay on this thread's connection for the requests after it.
+            if self._query_timer is not None:
+                self._query_timer.uninstall()
 
 
 class QueryTimer:
@@ -185,8 +185,13 @@ class QueryTimer:
         self._wrapper = connection.execute_wrapper(self)
         self._wrapper.__enter__()
 
+    def uninstall(self) -> None:
+        if self._wrapper is not None:
+            self._wrapper.__exit__(None, None, None)
+            self._wrapper = None
+
     def stop(self) -> str:
-        self._wrapper.__exit__(None, None, None)
+        self.uninstall()
         total_ms = (time.perf_counter() - self._started) * 1000
         return (
             f'db;dur={self.db_seconds * 1000:.2f};desc="{self.count} queries", '

@@ -1,6 +1,6 @@
 """The small set of domain exceptions that services raise.
 
-One DRF exception handler (robeing_site.api.exception_handler) turns each into a
+One DRF exception handler (core.api.exception_handler) turns each into a
 JSON error of one shape, so bots see the same structure for every failure:
 
     {"code": "validation_error", "message": "...",
@@ -10,6 +10,8 @@ JSON error of one shape, so bots see the same structure for every failure:
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+import pydantic
 
 
 @dataclass(frozen=True)
@@ -67,3 +69,19 @@ class PreconditionFailed(ApplicationError):
 class PayloadTooLarge(ApplicationError):
     status_code = 413
     code = "payload_too_large"
+
+
+def pydantic_errors(exc: pydantic.ValidationError, prefix: str = "") -> list[FieldError]:
+    """pydantic's errors as FieldErrors whose paths read like `turns[2].confidence`."""
+    errors = []
+    for err in exc.errors(include_url=False, include_input=False):
+        path = prefix
+        for part in err["loc"]:
+            path = (
+                f"{path}[{part}]"
+                if isinstance(part, int)
+                else (f"{path}.{part}" if path else str(part))
+            )
+        message = err["msg"].removeprefix("Value error, ")
+        errors.append(FieldError(path or "non_field_errors", err["type"], message))
+    return errors

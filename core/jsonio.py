@@ -1,6 +1,6 @@
 """orjson parser and renderer for DRF.
 
-Kept apart from robeing_site.api because DRF imports renderer and parser
+Kept apart from core.api because DRF imports renderer and parser
 classes while rest_framework.views is still being imported.
 """
 
