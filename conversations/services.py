@@ -15,6 +15,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Literal
 
+import orjson
 import psycopg
 from django.db import connection, transaction
 from django.utils import timezone
@@ -144,8 +145,9 @@ def _insert_ignoring_duplicates(robeing_id: str, rows: list[ConversationLog]) ->
         return []
     if connection.vendor == "postgresql":
         # One statement is atomic by itself; BEGIN/COMMIT would add two round trips.
-        insert = _insert_one_prepared if len(rows) == 1 else _insert_unnest
-        return _match_outcomes(robeing_id, rows, insert(rows))
+        if len(rows) == 1:
+            return [_insert_one_or_find_original(robeing_id, rows[0])]
+        return _match_outcomes(robeing_id, rows, _insert_unnest(rows))
     size = connection.ops.bulk_batch_size(_INSERT_FIELDS, rows) or len(rows)
     with transaction.atomic():
         returned = [
@@ -172,13 +174,27 @@ _UNNEST_SQL = (
     "%s::jsonb[], %s::text[], %s::timestamptz[]) "
     "ON CONFLICT DO NOTHING RETURNING id, event_id"
 )
+# Every column, for a row read back whole.
+_ROW_COLUMNS = "id, " + _INSERT_COLUMNS + ", stats_counted_at"
+# The single turn: insert it, or, when its event is already stored (a Slack
+# retry), read the original in the same statement, so a retry costs one round
+# trip as a new turn does. The second SELECT runs only when the INSERT stored
+# nothing (a one-time filter) and uses the statement's snapshot: an original
+# committed by a concurrent request after that snapshot is not seen, the
+# statement returns no row, and the caller falls back to reading it afresh.
 _ONE_ROW_SQL = (
-    "INSERT INTO conversation_log (" + _INSERT_COLUMNS + ") "
+    "WITH new AS (INSERT INTO conversation_log (" + _INSERT_COLUMNS + ") "
     "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
-    "ON CONFLICT DO NOTHING RETURNING id, event_id"
+    "ON CONFLICT DO NOTHING RETURNING " + _ROW_COLUMNS + ") "
+    "SELECT true, " + _ROW_COLUMNS + " FROM new "
+    "UNION ALL "
+    "SELECT false, " + _ROW_COLUMNS + " FROM conversation_log "
+    "WHERE robeing_id = %s AND event_id = %s AND NOT EXISTS (SELECT 1 FROM new)"
 )
-# The statements above and _INSERT_FIELDS must name the same columns in order.
+# The statements above and _INSERT_FIELDS must name the same columns in order,
+# and a row read back whole must have every column of the model.
 assert _INSERT_COLUMNS.split(", ") == [f.column for f in _INSERT_FIELDS]
+assert set(_ROW_COLUMNS.split(", ")) == {f.column for f in ConversationLog._meta.concrete_fields}
 _METADATA_INDEX = [f.name for f in _INSERT_FIELDS].index("metadata")
 
 
@@ -188,14 +204,29 @@ def _insert_unnest(rows: list[ConversationLog]) -> list[tuple[int, str | None]]:
     return _execute_prepared(_UNNEST_SQL, columns)
 
 
-def _insert_one_prepared(rows: list[ConversationLog]) -> list[tuple[int, str | None]]:
-    # The single-turn hot path: a one-row statement, prepared once per connection.
-    values = [getattr(rows[0], f.attname) for f in _INSERT_FIELDS]
+def _insert_one_or_find_original(robeing_id: str, row: ConversationLog) -> TurnOutcome:
+    # The single-turn hot path: one statement, prepared once per connection.
+    values = [getattr(row, f.attname) for f in _INSERT_FIELDS]
     values[_METADATA_INDEX] = Jsonb(values[_METADATA_INDEX])
-    return _execute_prepared(_ONE_ROW_SQL, values)
+    returned = _execute_prepared(_ONE_ROW_SQL, [*values, robeing_id, row.event_id])
+    if not returned:  # the original was committed concurrently, or erased
+        return _match_outcomes(robeing_id, [row], [])[0]
+    created, *stored = returned[0]
+    if created:
+        row.id = stored[0]
+        row._state.adding = False
+        return TurnOutcome("created", turn=row)
+    return TurnOutcome("duplicate", turn=_model_from_columns(stored))
 
 
-def _execute_prepared(sql: str, params: list) -> list[tuple[int, str | None]]:
+def _model_from_columns(values: list) -> ConversationLog:
+    by_column = dict(zip(_ROW_COLUMNS.split(", "), values, strict=True))
+    # Django loads jsonb as text and parses it in the field, as here.
+    by_column["metadata"] = orjson.loads(by_column["metadata"])
+    return ConversationLog.from_db(connection.alias, list(by_column), list(by_column.values()))
+
+
+def _execute_prepared(sql: str, params: list) -> list[tuple]:
     connection.ensure_connection()
 
     # A plain psycopg cursor binds parameters server-side, so psycopg prepares a

@@ -6,6 +6,7 @@ import datetime as dt
 import uuid
 
 import pytest
+from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
 
@@ -72,6 +73,23 @@ def test_it_returns_the_original_row_when_slack_retries_an_event(bot_client):
     assert retry.status_code == 200
     assert retry.json() == first.json()
     assert ConversationLog.objects.count() == 1
+
+
+@pytest.mark.postgresql
+def test_a_slack_retry_is_answered_with_one_statement(bot_client):
+    first = bot_client.post(URL, a_turn(), format="json")
+    statements: list[str] = []
+
+    def record(execute, sql, params, many, context):
+        statements.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        retry = bot_client.post(URL, a_turn(message="재시도된 메시지"), format="json")
+
+    assert retry.status_code == 200
+    assert retry.json() == first.json()
+    assert len(statements) == 1, statements
 
 
 def test_the_same_event_id_in_two_robeings_is_two_turns(bot_client, other_bot_client):
