@@ -33,6 +33,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Robeing
 from conversations import selectors
 from conversations.models import ConversationArchive, ConversationLog
+from core.admin import ReadOnlyAdmin
 
 # A filtered list counts at most this many rows (plus one, to know there are more).
 COUNT_BOUND = 10_000
@@ -327,7 +328,7 @@ def _thread_context(turn: ConversationLog) -> dict[str, Any]:
 
 
 @admin.register(ConversationArchive)
-class ConversationArchiveAdmin(admin.ModelAdmin):
+class ConversationArchiveAdmin(ReadOnlyAdmin):
     """The archive manifest, read-only: the archive job writes it, and
     `manage.py restore_archive <id>` brings a month back."""
 
@@ -360,12 +361,3 @@ class ConversationArchiveAdmin(admin.ModelAdmin):
     @admin.display(description=_("restore with"))
     def restore_command(self, obj: ConversationArchive) -> str:
         return f"python manage.py restore_archive {obj.id}"
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False

@@ -26,25 +26,20 @@ TRANSIENT_DATABASE_ERRORS = (OperationalError, InterfaceError)
 REFUSED = "refused: already running"
 
 
-def maintenance_task(
-    *, name: str, acks_late: bool, lock: str | None = None, **options: Any
-) -> Callable:
+def maintenance_task(*, name: str, acks_late: bool, **options: Any) -> Callable:
     """Declare a maintenance task. `acks_late=True` only for jobs that are
     idempotent and resumable: a worker that dies mid-run then leaves the
     message to be delivered again, and the rerun finishes the work.
 
-    `lock` names the lock the task holds while it runs; leave it out when the
-    service takes its own (so that its management command is covered too).
-    Either way a run that finds the job busy is refused and logged."""
+    The job takes its named lock itself (`job_services.locked`), so that its
+    management command is covered too; a run that finds the job busy is
+    refused and logged."""
 
     def decorate(run: Callable[..., Any]) -> Any:
         @functools.wraps(run)
         def task(*args: Any, **kwargs: Any) -> Any:
             try:
-                if lock is None:
-                    return run(*args, **kwargs)
-                with job_services.locked(lock):
-                    return run(*args, **kwargs)
+                return run(*args, **kwargs)
             except job_services.JobAlreadyRunning as busy:
                 logger.warning("%s not started: %s", name, busy)
                 return REFUSED

@@ -13,7 +13,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import InvalidInput
-from privacy import services
+from privacy import selectors, services
 from privacy.models import ErasureRequest, ExportRequest, RequestStatus
 
 
@@ -42,11 +42,10 @@ class OverdueFilter(admin.SimpleListFilter):
         return [("yes", _("overdue")), ("open", _("open"))]
 
     def queryset(self, request, queryset):
-        open_ = queryset.filter(status__in=services.OPEN)
         if self.value() == "yes":
-            return open_.filter(due_at__lt=timezone.now())
+            return selectors.requests_overdue(queryset)
         if self.value() == "open":
-            return open_
+            return selectors.requests_open(queryset)
         return queryset
 
 
@@ -92,14 +91,20 @@ class PrivacyRequestAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False  # the record of what was done is the point
 
-    def save_model(self, request: HttpRequest, obj, form, change: bool) -> None:
-        created = type(self).create_service(
+    def save_form(self, request: HttpRequest, form, change: bool):
+        # Creating is the only write an operator makes, and the service makes
+        # it; the admin goes on (history entry, message, redirect) with its row.
+        return type(self).create_service(
             user_id=form.cleaned_data.get("user_id"),
             slack_user_id=form.cleaned_data.get("slack_user_id"),
             requested_by=request.user,
         )
-        obj.__dict__.update({k: v for k, v in created.__dict__.items() if k != "_state"})
-        obj._state.adding = False
+
+    def save_model(self, request: HttpRequest, obj, form, change: bool) -> None:
+        pass  # saved by the service in save_form
+
+    def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
+        pass  # a request has no related rows an operator edits
 
 
 @admin.register(ErasureRequest)

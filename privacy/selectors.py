@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import uuid
+from typing import TypeVar
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from core.errors import NotFound
-from privacy.models import ErasureRequest, ExportRequest, RequestStatus
+from privacy.models import OPEN_STATUSES, ErasureRequest, ExportRequest, PrivacyRequest
+
+RequestT = TypeVar("RequestT", bound=PrivacyRequest)
 
 
 def erasure_request_get(*, request_id: uuid.UUID) -> ErasureRequest:
@@ -25,7 +28,11 @@ def export_request_get(*, request_id: uuid.UUID) -> ExportRequest:
     return request
 
 
-def overdue_erasure_requests() -> QuerySet[ErasureRequest]:
-    return ErasureRequest.objects.filter(
-        ~Q(status=RequestStatus.DONE), due_at__lt=timezone.now()
-    ).order_by("due_at")
+def requests_open(queryset: QuerySet[RequestT]) -> QuerySet[RequestT]:
+    """Requests not answered yet (erasure or export)."""
+    return queryset.filter(status__in=OPEN_STATUSES)
+
+
+def requests_overdue(queryset: QuerySet[RequestT]) -> QuerySet[RequestT]:
+    """Open requests past their deadline (PrivacyRequest.is_overdue, in SQL)."""
+    return requests_open(queryset).filter(due_at__lt=timezone.now())

@@ -13,6 +13,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Robeing
+from core.admin import ReadOnlyAdmin
 from core.errors import InvalidInput, PreconditionFailed
 from settings_app import selectors, services
 from settings_app.forms import CategoryForm
@@ -100,7 +101,7 @@ class RobeingSettingsAdmin(admin.ModelAdmin):
 
 
 @admin.register(SettingsChange)
-class SettingsChangeAdmin(admin.ModelAdmin):
+class SettingsChangeAdmin(ReadOnlyAdmin):
     list_display = (
         "changed_at",
         "robeing_id",
@@ -114,12 +115,3 @@ class SettingsChangeAdmin(admin.ModelAdmin):
     list_filter = ("category", "robeing")
     list_select_related = ("changed_by_user",)
     ordering = ("-changed_at", "-id")
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
