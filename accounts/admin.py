@@ -46,6 +46,12 @@ class UserAdmin(DjangoUserAdmin):
         ),
     )
 
+    def save_model(self, request: HttpRequest, obj: User, form, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if "slack_user_id" in form.changed_data:
+            # Through the service: turns logged next are linked by the new id at once.
+            services.user_set_slack_user_id(user=obj, slack_user_id=obj.slack_user_id)
+
 
 class RobeingAPIKeyInline(admin.TabularInline):
     model = RobeingAPIKey
@@ -78,6 +84,9 @@ class RobeingAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
         if not change:
             services.robeing_get_or_create(robeing_id=obj.robeing_id)  # initialises its stats
+        elif "is_active" in form.changed_data:
+            # Through the service: a deactivated robeing's cached keys stop at once.
+            services.robeing_set_active(robeing_id=obj.robeing_id, is_active=obj.is_active)
 
     def get_readonly_fields(self, request: HttpRequest, obj=None):
         # The id is referenced by every log row: it can be chosen, never changed.

@@ -74,6 +74,45 @@ def api_key_revoke(*, prefix: str) -> RobeingAPIKey:
     return RobeingAPIKey.objects.get(prefix=prefix)
 
 
+@transaction.atomic
+def api_keys_replace(*, robeing_ids: list[str], name: str) -> dict[str, str]:
+    """Revoke the robeings' live keys called `name` and give each a fresh one;
+    returns the raw keys by robeing id (shown once, as at creation).
+
+    The robeing rows are locked first: two runs at once would otherwise each
+    revoke only the keys they saw and both create new ones, leaving four live."""
+    list(Robeing.objects.select_for_update().filter(robeing_id__in=robeing_ids))
+    old = RobeingAPIKey.objects.filter(robeing_id__in=robeing_ids, name=name, revoked=False)
+    for prefix in old.values_list("prefix", flat=True):
+        api_key_revoke(prefix=prefix)
+    return {
+        robeing_id: api_key_create(robeing_id=robeing_id, name=name)[1]
+        for robeing_id in robeing_ids
+    }
+
+
+def user_get_or_create(
+    *, email: str, display_name: str = "", slack_user_id: str | None = None
+) -> tuple[User, bool]:
+    """The user with this e-mail, created with the given profile if new."""
+    user, created = User.objects.get_or_create(
+        email=email, defaults={"display_name": display_name, "slack_user_id": slack_user_id}
+    )
+    if created and slack_user_id:
+        slack_user_cache.clear()  # a cached "no such user" for this id is now wrong
+    return user, created
+
+
+def superuser_set(*, email: str, password: str, display_name: str = "") -> User:
+    """Create this superuser, or make the existing user one again with this
+    password (so that a printed login always works)."""
+    user, _ = user_get_or_create(email=email, display_name=display_name)
+    user.is_staff = user.is_superuser = user.is_active = True
+    user.set_password(password)
+    user.save()
+    return user
+
+
 def user_set_slack_user_id(*, user: User, slack_user_id: str | None) -> User:
     user.slack_user_id = slack_user_id or None
     user.save(update_fields=["slack_user_id"])

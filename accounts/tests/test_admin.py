@@ -8,6 +8,8 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts.models import Robeing, RobeingAPIKey
+from accounts.tests.factories import UserFactory
+from conversations.models import ConversationLog
 
 pytestmark = pytest.mark.django_db
 
@@ -77,3 +79,37 @@ def test_the_robeing_page_lists_its_keys_without_secrets(admin_client, robeing, 
 
     assert api_key.partition(".")[0] in page
     assert api_key.partition(".")[2] not in page
+
+
+def test_deactivating_a_robeing_in_the_admin_stops_its_keys_at_once(
+    admin_client, robeing, bot_client
+):
+    assert bot_client.get("/api/v1/robeings/rb8001/stats/").status_code == 200  # key now cached
+
+    response = admin_client.post(
+        f"/admin/accounts/robeing/{robeing.pk}/change/",
+        {"name": robeing.name, "api_keys-TOTAL_FORMS": 1, "api_keys-INITIAL_FORMS": 1,
+         "api_keys-0-id": RobeingAPIKey.objects.get(robeing=robeing).pk,
+         "api_keys-0-robeing": robeing.pk},
+    )  # fmt: skip
+
+    assert response.status_code == 302
+    assert bot_client.get("/api/v1/robeings/rb8001/stats/").status_code == 401
+
+
+def test_a_slack_id_given_in_the_admin_links_the_next_turns_at_once(admin_client, bot_client):
+    person = UserFactory(email="minji@example.com", slack_user_id=None)
+    turns = "/api/v1/robeings/rb8001/conversations/"
+    bot_client.post(
+        turns, {"message": "전", "slack_user_id": "U0MINJI"}, format="json"
+    )  # cached miss
+
+    response = admin_client.post(
+        f"/admin/accounts/user/{person.pk}/change/",
+        {"email": person.email, "display_name": "민지", "slack_user_id": "U0MINJI",
+         "is_active": "on", "date_joined_0": "2026-01-01", "date_joined_1": "00:00:00"},
+    )  # fmt: skip
+    bot_client.post(turns, {"message": "후", "slack_user_id": "U0MINJI"}, format="json")
+
+    assert response.status_code == 302
+    assert ConversationLog.objects.get(message="후").user_id == person.id

@@ -31,7 +31,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts import services as account_services
-from accounts.models import Robeing, RobeingAPIKey, User
 from conversations.demo_data import COLUMNS, METADATA_INDEX, PEOPLE, DemoUser, demo_turns
 from conversations.models import ConversationLog
 
@@ -77,8 +76,10 @@ class Command(BaseCommand):
         password = admin_password or os.environ.get("DEMO_ADMIN_PASSWORD") or ""
         password = password or secrets.token_urlsafe(12)
         with transaction.atomic():
-            _admin_set(password)
-            keys = _demo_keys_replace()
+            account_services.superuser_set(
+                email=ADMIN_EMAIL, password=password, display_name="데모 운영자"
+            )
+            keys = account_services.api_keys_replace(robeing_ids=list(ROBEINGS), name=KEY_NAME)
         path = _env_file_write(keys, password)
         self._report(keys, password, path)
 
@@ -121,9 +122,10 @@ class Command(BaseCommand):
 def _demo_users() -> list[DemoUser]:
     users = []
     for person in PEOPLE:
-        user, _ = User.objects.get_or_create(
+        user, _ = account_services.user_get_or_create(
             email=person.email,
-            defaults={"display_name": person.display_name, "slack_user_id": person.slack_user_id},
+            display_name=person.display_name,
+            slack_user_id=person.slack_user_id,
         )
         users.append(DemoUser(user.id, person.slack_user_id, person.lang))
     return users
@@ -147,31 +149,6 @@ def _copy(rows: Iterable[tuple]) -> None:
 def _bulk_create(rows: Iterable[tuple]) -> None:
     objs = [ConversationLog(**dict(zip(COLUMNS, row, strict=True))) for row in rows]
     ConversationLog.objects.bulk_create(objs, batch_size=BULK_BATCH)
-
-
-def _admin_set(password: str) -> None:
-    """Create the demo superuser or reset it, so the printed login always works."""
-    admin, _ = User.objects.get_or_create(
-        email=ADMIN_EMAIL, defaults={"display_name": "데모 운영자"}
-    )
-    admin.is_staff = admin.is_superuser = admin.is_active = True
-    admin.set_password(password)
-    admin.save()
-
-
-def _demo_keys_replace() -> dict[str, str]:
-    """Revoke the robeings' previous demo keys and return fresh ones.
-
-    The robeing rows are locked first: two runs at once would otherwise each
-    revoke only the keys they saw and both create new ones, leaving four live."""
-    list(Robeing.objects.select_for_update().filter(robeing_id__in=ROBEINGS))
-    old = RobeingAPIKey.objects.filter(robeing_id__in=ROBEINGS, name=KEY_NAME, revoked=False)
-    for prefix in old.values_list("prefix", flat=True):
-        account_services.api_key_revoke(prefix=prefix)
-    return {
-        robeing_id: account_services.api_key_create(robeing_id=robeing_id, name=KEY_NAME)[1]
-        for robeing_id in ROBEINGS
-    }
 
 
 def _env_file_write(keys: dict[str, str], password: str) -> Path:
