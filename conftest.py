@@ -117,6 +117,25 @@ def bot_client(api_key) -> APIClient:
 
 
 @pytest.fixture
+def committing_bot(bot_client, django_capture_on_commit_callbacks):
+    """rb8001's bot client, with each request's on-commit work (settings
+    version and stats cache bumps) run as after a real commit: tests run
+    inside a transaction that never commits."""
+
+    class CommittingClient:
+        def __getattr__(self, name: str):
+            method = getattr(bot_client, name)
+
+            def call(*args, **kwargs):
+                with django_capture_on_commit_callbacks(execute=True):
+                    return method(*args, **kwargs)
+
+            return call
+
+    return CommittingClient()
+
+
+@pytest.fixture
 def other_bot_client(other_api_key) -> APIClient:
     """An API client authenticated as rb10508's bot: the 'other user' of every auth test."""
     client = APIClient()

@@ -11,6 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.tests.factories import UserFactory
+from conversations import admin as conversation_admin
 from conversations import selectors
 from conversations.models import ConversationLog
 from conversations.tests.factories import ConversationLogFactory
@@ -313,10 +314,21 @@ def test_an_unfiltered_list_shows_the_planner_estimate_without_counting(
 
 @pytest.mark.postgresql
 def test_the_planner_estimate_comes_from_pg_class(robeing):
-    from conversations import admin as conversation_admin
+    ConversationLogFactory.create_batch(37, robeing=robeing)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE conversation_log")  # what autovacuum does on a real table
 
-    # -1 (never analysed) reads as 0, so a fresh table falls back to counting.
-    assert conversation_admin._estimated_rows("conversation_log") >= 0
+    assert conversation_admin._estimated_rows("conversation_log") == 37
+
+
+@pytest.mark.postgresql
+def test_a_table_never_analysed_reads_as_an_estimate_of_zero(robeing):
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TEMPORARY TABLE never_analysed (id int)")
+        cursor.execute("INSERT INTO never_analysed SELECT generate_series(1, 10)")
+
+    # pg_class says -1: the admin then falls back to a bounded count.
+    assert conversation_admin._estimated_rows("never_analysed") == 0
 
 
 @pytest.mark.postgresql

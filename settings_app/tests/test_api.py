@@ -10,30 +10,12 @@ pytestmark = pytest.mark.django_db
 BASE = "/api/v1/robeings/rb8001/settings/"
 
 
-@pytest.fixture
-def bot(bot_client, django_capture_on_commit_callbacks):
-    """The bot client, with on-commit work (the shared version bump) run as
-    after a real commit: tests run inside a transaction."""
-
-    class CommittingClient:
-        def __getattr__(self, name):
-            method = getattr(bot_client, name)
-
-            def call(*args, **kwargs):
-                with django_capture_on_commit_callbacks(execute=True):
-                    return method(*args, **kwargs)
-
-            return call
-
-    return CommittingClient()
+def patch(committing_bot, category: str, body: dict, **headers):
+    return committing_bot.patch(f"{BASE}{category}/", body, format="json", **headers)
 
 
-def patch(bot, category: str, body: dict, **headers):
-    return bot.patch(f"{BASE}{category}/", body, format="json", **headers)
-
-
-def test_a_new_robeing_reads_the_schema_defaults(bot):
-    response = bot.get(BASE)
+def test_a_new_robeing_reads_the_schema_defaults(committing_bot):
+    response = committing_bot.get(BASE)
 
     assert response.status_code == 200
     body = response.json()
@@ -53,29 +35,29 @@ def test_a_new_robeing_reads_the_schema_defaults(bot):
     assert response["ETag"] == '"0"'
 
 
-def test_a_patch_merges_into_the_category_and_bumps_the_version(bot):
-    response = patch(bot, "user_preference", {"response_style": "casual"})
+def test_a_patch_merges_into_the_category_and_bumps_the_version(committing_bot):
+    response = patch(committing_bot, "user_preference", {"response_style": "casual"})
 
     assert response.status_code == 200
     assert response.json()["values"]["response_style"] == "casual"
     assert response.json()["values"]["response_length"] == "normal"  # untouched
     assert response["ETag"] == '"1"'
-    assert bot.get(f"{BASE}user_preference/response_style/").json()["value"] == "casual"
+    assert committing_bot.get(f"{BASE}user_preference/response_style/").json()["value"] == "casual"
 
 
-def test_only_values_that_differ_from_defaults_are_stored(bot):
-    patch(bot, "skill_settings", {"email": {"auto_reply": True}})
+def test_only_values_that_differ_from_defaults_are_stored(committing_bot):
+    patch(committing_bot, "skill_settings", {"email": {"auto_reply": True}})
 
     stored = RobeingSettings.objects.get(robeing_id="rb8001")
     assert stored.skill_settings == {"email": {"auto_reply": True}}
-    values = bot.get(f"{BASE}skill_settings/").json()["values"]
+    values = committing_bot.get(f"{BASE}skill_settings/").json()["values"]
     assert values["email"] == {"enabled": True, "check_interval": 300, "auto_reply": True}
 
 
-def test_null_in_a_patch_resets_a_key_to_its_default(bot):
-    patch(bot, "system_settings", {"max_memory_size": 50})
+def test_null_in_a_patch_resets_a_key_to_its_default(committing_bot):
+    patch(committing_bot, "system_settings", {"max_memory_size": 50})
 
-    response = patch(bot, "system_settings", {"max_memory_size": None})
+    response = patch(committing_bot, "system_settings", {"max_memory_size": None})
 
     assert response.json()["values"]["max_memory_size"] == 1000
 
@@ -94,47 +76,57 @@ def test_null_in_a_patch_resets_a_key_to_its_default(bot):
         ("skill_settings", {"weather": {"enabled": True}}, "weather"),
     ],
 )
-def test_a_bad_patch_names_the_path_and_changes_nothing(bot, category, body, path):
-    response = patch(bot, category, body)
+def test_a_bad_patch_names_the_path_and_changes_nothing(committing_bot, category, body, path):
+    response = patch(committing_bot, category, body)
 
     assert response.status_code == 400
     assert path in [e["field"] for e in response.json()["errors"]]
-    assert bot.get(BASE).json()["version"] == 0
+    assert committing_bot.get(BASE).json()["version"] == 0
     assert not SettingsChange.objects.exists()
 
 
-def test_a_patch_is_all_or_nothing(bot):
-    response = patch(bot, "user_preference", {"response_style": "casual", "language": "Korean!"})
+def test_a_patch_is_all_or_nothing(committing_bot):
+    response = patch(
+        committing_bot, "user_preference", {"response_style": "casual", "language": "Korean!"}
+    )
 
     assert response.status_code == 400
-    assert bot.get(f"{BASE}user_preference/").json()["values"]["response_style"] == "formal"
+    assert (
+        committing_bot.get(f"{BASE}user_preference/").json()["values"]["response_style"] == "formal"
+    )
 
 
-def test_an_unknown_category_is_404(bot):
-    assert bot.get(f"{BASE}moods/").status_code == 404
-    assert patch(bot, "moods", {"x": 1}).status_code == 404
+def test_an_unknown_category_is_404(committing_bot):
+    assert committing_bot.get(f"{BASE}moods/").status_code == 404
+    assert patch(committing_bot, "moods", {"x": 1}).status_code == 404
 
 
-def test_a_stale_if_match_gets_412_and_writes_nothing(bot):
-    first = bot.get(BASE)["ETag"]
-    patch(bot, "user_preference", {"response_style": "casual"}, HTTP_IF_MATCH=first)
+def test_a_stale_if_match_gets_412_and_writes_nothing(committing_bot):
+    first = committing_bot.get(BASE)["ETag"]
+    patch(committing_bot, "user_preference", {"response_style": "casual"}, HTTP_IF_MATCH=first)
 
-    stale = patch(bot, "user_preference", {"response_style": "friendly"}, HTTP_IF_MATCH=first)
+    stale = patch(
+        committing_bot, "user_preference", {"response_style": "friendly"}, HTTP_IF_MATCH=first
+    )
 
     assert stale.status_code == 412
-    assert bot.get(f"{BASE}user_preference/").json()["values"]["response_style"] == "casual"
+    assert (
+        committing_bot.get(f"{BASE}user_preference/").json()["values"]["response_style"] == "casual"
+    )
 
 
-def test_a_current_if_match_is_accepted(bot):
-    etag = bot.get(BASE)["ETag"]
+def test_a_current_if_match_is_accepted(committing_bot):
+    etag = committing_bot.get(BASE)["ETag"]
 
-    response = patch(bot, "user_preference", {"response_style": "casual"}, HTTP_IF_MATCH=etag)
+    response = patch(
+        committing_bot, "user_preference", {"response_style": "casual"}, HTTP_IF_MATCH=etag
+    )
 
     assert response.status_code == 200
 
 
-def test_a_merge_patch_content_type_is_accepted(bot):
-    response = bot.generic(
+def test_a_merge_patch_content_type_is_accepted(committing_bot):
+    response = committing_bot.generic(
         "PATCH",
         f"{BASE}user_preference/",
         b'{"response_length": "brief"}',
@@ -145,28 +137,34 @@ def test_a_merge_patch_content_type_is_accepted(bot):
     assert response.json()["values"]["response_length"] == "brief"
 
 
-def test_reset_one_key_or_the_whole_category(bot):
-    patch(bot, "user_preference", {"response_style": "casual", "language": "en"})
+def test_reset_one_key_or_the_whole_category(committing_bot):
+    patch(committing_bot, "user_preference", {"response_style": "casual", "language": "en"})
 
-    one = bot.post(f"{BASE}user_preference/reset/", {"key": "language"}, format="json").json()
+    one = committing_bot.post(
+        f"{BASE}user_preference/reset/", {"key": "language"}, format="json"
+    ).json()
     assert (one["values"]["language"], one["values"]["response_style"]) == ("ko", "casual")
 
-    whole = bot.post(f"{BASE}user_preference/reset/", {}, format="json").json()
+    whole = committing_bot.post(f"{BASE}user_preference/reset/", {}, format="json").json()
     assert whole["values"]["response_style"] == "formal"
 
 
-def test_resetting_an_unknown_key_is_400(bot):
-    response = bot.post(f"{BASE}user_preference/reset/", {"key": "nickname"}, format="json")
+def test_resetting_an_unknown_key_is_400(committing_bot):
+    response = committing_bot.post(
+        f"{BASE}user_preference/reset/", {"key": "nickname"}, format="json"
+    )
 
     assert response.status_code == 400
     assert response.json()["errors"][0]["field"] == "key"
 
 
-def test_history_records_who_changed_what(bot, api_key, staff_client, staff_user):
-    patch(bot, "system_settings", {"max_memory_size": 50, "debug_mode": False})  # debug unchanged
+def test_history_records_who_changed_what(committing_bot, api_key, staff_client, staff_user):
+    patch(
+        committing_bot, "system_settings", {"max_memory_size": 50, "debug_mode": False}
+    )  # debug unchanged
     staff_client.patch(f"{BASE}user_preference/", {"timezone": "America/New_York"}, format="json")
 
-    rows = bot.get(f"{BASE}history/").json()["results"]
+    rows = committing_bot.get(f"{BASE}history/").json()["results"]
 
     assert [(r["category"], r["key"], r["old_value"], r["new_value"]) for r in rows] == [
         ("user_preference", "timezone", "Asia/Seoul", "America/New_York"),
@@ -176,10 +174,10 @@ def test_history_records_who_changed_what(bot, api_key, staff_client, staff_user
     assert rows[1]["changed_by"] == f"api key {api_key.partition('.')[0]}"
 
 
-def test_history_shows_local_times_in_the_robeings_zone(bot):
-    patch(bot, "user_preference", {"timezone": "America/New_York"})
+def test_history_shows_local_times_in_the_robeings_zone(committing_bot):
+    patch(committing_bot, "user_preference", {"timezone": "America/New_York"})
 
-    row = bot.get(f"{BASE}history/").json()["results"][0]
+    row = committing_bot.get(f"{BASE}history/").json()["results"][0]
 
     assert row["local_changed_at"].endswith(("-05:00", "-04:00"))
 

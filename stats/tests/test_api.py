@@ -1,4 +1,4 @@
-"""The growth API as a bot sees it."""
+"""The growth API as a committing_bot sees it."""
 
 from __future__ import annotations
 
@@ -7,24 +7,6 @@ import pytest
 from stats import services
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def bot(bot_client, django_capture_on_commit_callbacks):
-    """The bot client, with each request's on-commit work (the stats cache bump)
-    run as it would be after a real commit: tests run inside a transaction."""
-
-    class CommittingClient:
-        def __getattr__(self, name):
-            method = getattr(bot_client, name)
-
-            def call(*args, **kwargs):
-                with django_capture_on_commit_callbacks(execute=True):
-                    return method(*args, **kwargs)
-
-            return call
-
-    return CommittingClient()
 
 
 STATS = "/api/v1/robeings/rb8001/stats/"
@@ -56,25 +38,27 @@ def test_a_new_robeing_reads_level_1_stats(bot_client):
     assert body["achievements"] == []
 
 
-def test_a_reported_task_returns_its_xp_and_shows_in_stats_at_once(bot):
-    created = bot.post(TASKS, a_task(task_type="team_report", difficulty=5), format="json")
+def test_a_reported_task_returns_its_xp_and_shows_in_stats_at_once(committing_bot):
+    created = committing_bot.post(
+        TASKS, a_task(task_type="team_report", difficulty=5), format="json"
+    )
 
     assert created.status_code == 201
     assert created.json()["xp_awarded"] == 200
     assert created.json()["levels_gained"] == 1
     assert created.json()["points_granted"] == 3
-    stats = bot.get(STATS).json()
+    stats = committing_bot.get(STATS).json()
     assert (stats["level"], stats["experience"], stats["successful_tasks"]) == (2, 200, 1)
     assert stats["stats"]["leadership"] == 13
 
 
-def test_the_same_task_id_returns_the_first_result(bot):
-    first = bot.post(TASKS, a_task(), format="json").json()
-    again = bot.post(TASKS, a_task(difficulty=5, outcome="failure"), format="json")
+def test_the_same_task_id_returns_the_first_result(committing_bot):
+    first = committing_bot.post(TASKS, a_task(), format="json").json()
+    again = committing_bot.post(TASKS, a_task(difficulty=5, outcome="failure"), format="json")
 
     assert again.status_code == 200
     assert again.json() == first
-    assert bot.get(STATS).json()["experience"] == 60
+    assert committing_bot.get(STATS).json()["experience"] == 60
 
 
 @pytest.mark.parametrize(
@@ -97,11 +81,11 @@ def test_bad_tasks_get_400_naming_the_field(bot_client, overrides, field):
     assert bot_client.get(STATS).json()["experience"] == 0
 
 
-def test_manual_points_are_spent_through_the_api(bot):
+def test_manual_points_are_spent_through_the_api(committing_bot):
     services.stats_set_allocation_mode(robeing_id="rb8001", mode="manual")
-    bot.post(TASKS, a_task(task_type="team_report", difficulty=5), format="json")
+    committing_bot.post(TASKS, a_task(task_type="team_report", difficulty=5), format="json")
 
-    response = bot.post(ALLOCATE, {"points": {"memory": 2, "ethics": 1}}, format="json")
+    response = committing_bot.post(ALLOCATE, {"points": {"memory": 2, "ethics": 1}}, format="json")
 
     assert response.status_code == 200
     body = response.json()
@@ -118,23 +102,23 @@ def test_manual_points_are_spent_through_the_api(bot):
         ({}, "points"),
     ],
 )
-def test_bad_allocations_get_400(bot, points, field):
+def test_bad_allocations_get_400(committing_bot, points, field):
     services.stats_set_allocation_mode(robeing_id="rb8001", mode="manual")
-    bot.post(TASKS, a_task(task_type="team_report", difficulty=5), format="json")
+    committing_bot.post(TASKS, a_task(task_type="team_report", difficulty=5), format="json")
 
-    response = bot.post(ALLOCATE, {"points": points}, format="json")
+    response = committing_bot.post(ALLOCATE, {"points": points}, format="json")
 
     assert response.status_code == 400
     assert response.json()["errors"][0]["field"] == field
-    assert bot.get(STATS).json()["unspent_points"] == 3
+    assert committing_bot.get(STATS).json()["unspent_points"] == 3
 
 
-def test_the_ledger_lists_xp_events_newest_first(bot):
-    bot.post(TASKS, a_task(task_id="a", difficulty=1), format="json")
-    bot.post(TASKS, a_task(task_id="b", difficulty=2), format="json")
+def test_the_ledger_lists_xp_events_newest_first(committing_bot):
+    committing_bot.post(TASKS, a_task(task_id="a", difficulty=1), format="json")
+    committing_bot.post(TASKS, a_task(task_id="b", difficulty=2), format="json")
 
-    body = bot.get(XP_EVENTS, {"page_size": 1}).json()
-    rest = bot.get(body["next"]).json()
+    body = committing_bot.get(XP_EVENTS, {"page_size": 1}).json()
+    rest = committing_bot.get(body["next"]).json()
 
     assert [e["source_key"] for e in body["results"] + rest["results"]] == ["task:b", "task:a"]
     assert body["results"][0]["amount"] == 40
@@ -156,7 +140,7 @@ def test_reads_need_a_key(client, robeing, url):
 
 
 def test_context_returns_more_turns_as_memory_grows(
-    bot, robeing, django_capture_on_commit_callbacks
+    committing_bot, robeing, django_capture_on_commit_callbacks
 ):
     from conversations.tests.factories import ConversationLogFactory
     from stats.models import RobeingStats
@@ -164,12 +148,12 @@ def test_context_returns_more_turns_as_memory_grows(
     for _ in range(40):
         ConversationLogFactory(robeing=robeing, channel_id="C1")
     context = "/api/v1/robeings/rb8001/context/"
-    assert bot.get(context, {"channel_id": "C1"}).json()["limit"] == 20
+    assert committing_bot.get(context, {"channel_id": "C1"}).json()["limit"] == 20
 
     RobeingStats.objects.filter(robeing_id="rb8001").update(memory_stat=25)
     with django_capture_on_commit_callbacks(execute=True):  # any write bumps the cache
         services.stats_set_allocation_mode(robeing_id="rb8001", mode="task_based")
 
-    body = bot.get(context, {"channel_id": "C1"}).json()
+    body = committing_bot.get(context, {"channel_id": "C1"}).json()
     assert body["limit"] == 35
     assert len(body["turns"]) == 35
