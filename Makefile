@@ -42,6 +42,7 @@ test: install lint
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 worker: install
 	$(BIN)/celery -A robeing_site worker --loglevel=INFO
