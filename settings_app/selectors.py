@@ -25,6 +25,7 @@ import zoneinfo
 from dataclasses import dataclass
 from typing import Any
 
+import redis
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import QuerySet
@@ -90,8 +91,6 @@ class _SharedVersions:
     def __init__(self) -> None:
         self._redis = None
         if settings.REDIS_URL:
-            import redis
-
             self._redis = redis.Redis.from_url(settings.REDIS_URL)
 
     def get(self, robeing_id: str) -> int | None:

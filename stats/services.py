@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Sum
 
 from conversations import services as conversation_services
 from core.errors import InvalidInput
@@ -273,7 +274,6 @@ class Drift:
 def stats_verify(*, repair: bool = False) -> list[Drift]:
     """Robeings whose experience differs from their ledger sum. With repair, set
     experience (and the level it implies) from the ledger, under the row lock."""
-    from django.db.models import Sum
 
     sums = dict(
         XPEvent.objects.values("robeing_id")
@@ -293,8 +293,6 @@ def stats_verify(*, repair: bool = False) -> list[Drift]:
 
 @transaction.atomic
 def _repair(robeing_id: str) -> None:
-    from django.db.models import Sum
-
     stats = _locked_stats(robeing_id)
     ledger = XPEvent.objects.filter(robeing_id=robeing_id).aggregate(total=Sum("amount"))["total"]
     stats.experience = ledger or 0

@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from accounts.tests.factories import UserFactory
 from conversations import admin as conversation_admin
 from conversations import selectors
+from conversations.admin import ConversationLogAdmin
 from conversations.models import ConversationLog
 from conversations.tests.factories import ConversationLogFactory
 
@@ -263,8 +264,6 @@ def test_it_does_not_count_the_whole_table(operator, robeing):
 
 
 def test_a_long_filtered_list_says_n_plus_not_a_made_up_number(operator, robeing, monkeypatch):
-    from conversations import admin as conversation_admin
-
     monkeypatch.setattr(conversation_admin, "COUNT_BOUND", 3)
     for _ in range(5):
         ConversationLogFactory(robeing=robeing)
@@ -280,8 +279,6 @@ def test_a_long_filtered_list_says_n_plus_not_a_made_up_number(operator, robeing
 
 
 def test_it_does_not_offer_to_select_every_turn(root, robeing, monkeypatch):
-    from conversations.admin import ConversationLogAdmin
-
     monkeypatch.setattr(ConversationLogAdmin, "list_per_page", 2)
     for _ in range(3):
         ConversationLogFactory(robeing=robeing)
@@ -299,8 +296,6 @@ def test_it_does_not_offer_to_select_every_turn(root, robeing, monkeypatch):
 def test_an_unfiltered_list_shows_the_planner_estimate_without_counting(
     operator, robeing, monkeypatch
 ):
-    from conversations import admin as conversation_admin
-
     monkeypatch.setattr(conversation_admin, "_estimated_rows", lambda table: 2_000_000)
     ConversationLogFactory(robeing=robeing, message="최신 질문")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+import psycopg
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -99,8 +100,6 @@ def test_it_mixes_turns_with_and_without_event_ids_in_order(bot_client):
 
 def test_it_writes_a_batch_with_one_insert(bot_client, monkeypatch):
     if connection.vendor == "postgresql":
-        import psycopg
-
         statements: list[str] = []
         real_execute = psycopg.Cursor.execute
 

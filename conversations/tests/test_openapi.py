@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+from django.core.management import call_command
 
 pytestmark = pytest.mark.django_db
 
@@ -29,8 +30,6 @@ def test_the_interactive_docs_load_without_the_internet(client):
 
 
 def test_the_schema_is_valid_openapi_without_warnings():
-    from django.core.management import call_command
-
     # --fail-on-warn turns any drf-spectacular warning (an undocumented view,
     # an unresolvable type) into a failure; --validate checks it against OAS 3.1.
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", "/dev/null")

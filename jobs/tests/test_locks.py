@@ -3,6 +3,9 @@ renewing, and safe when many processes race for them."""
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
 import threading
 from datetime import timedelta
 
@@ -90,9 +93,6 @@ def test_of_many_threads_racing_for_a_lock_exactly_one_gets_it():
 
 
 def test_a_lock_held_by_a_dead_process_on_this_machine_is_taken_over_at_once():
-    import socket
-    import subprocess
-
     gone = subprocess.Popen(["true"])
     gone.wait()  # a pid that no longer exists
     JobLock.objects.create(
@@ -109,8 +109,6 @@ def test_a_lock_held_by_a_dead_process_on_this_machine_is_taken_over_at_once():
 
 
 def test_a_lock_held_by_a_live_process_or_another_machine_is_not_taken_over():
-    import os
-
     for holder in (f"{__import__('socket').gethostname()}:{os.getpid()}:x", "elsewhere:1:x"):
         JobLock.objects.update_or_create(
             name="archive-job",

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from conversations.tests.factories import ConversationLogFactory
 from stats import services
+from stats.models import RobeingStats
 
 pytestmark = pytest.mark.django_db
 
@@ -142,9 +144,6 @@ def test_reads_need_a_key(client, robeing, url):
 def test_context_returns_more_turns_as_memory_grows(
     committing_bot, robeing, django_capture_on_commit_callbacks
 ):
-    from conversations.tests.factories import ConversationLogFactory
-    from stats.models import RobeingStats
-
     for _ in range(40):
         ConversationLogFactory(robeing=robeing, channel_id="C1")
     context = "/api/v1/robeings/rb8001/context/"

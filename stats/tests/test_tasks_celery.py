@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django_celery_beat.models import PeriodicTask
 
 from conversations import services as conversation_services
 from conversations.schemas import TurnIn
@@ -37,7 +38,5 @@ def test_the_task_counts_everything_re_queuing_itself_while_a_backlog_is_left(
 
 
 def test_the_task_is_registered_under_the_name_the_schedule_uses():
-    from django_celery_beat.models import PeriodicTask
-
     scheduled = PeriodicTask.objects.get(task__startswith="stats.").task
     assert scheduled in app.tasks
