@@ -1,3 +1,5 @@
+"""The project on top of every app: settings, URLs, the Celery app, WSGI/ASGI."""
+
 from __future__ import annotations
 
 # Load the Celery app whenever Django starts so that @shared_task binds to it.
