@@ -43,11 +43,12 @@ import orjson
 from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import Storage, storages
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Count, Q
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
+from conversations import services as conversation_services
 from conversations.models import ArchiveState, ArchiveSubject, ConversationArchive, ConversationLog
 from core.errors import ApplicationError, Conflict, NotFound
 from jobs import services as job_services
@@ -303,7 +304,7 @@ def archive_settle(
     if archive.state == ArchiveState.DELETING:
         deleted = 0
         for ids in _batched((r["id"] for r in archive_read(archive.path)), batch_size):
-            deleted += _delete_hot(ids)
+            deleted += conversation_services.conversation_turns_delete(ids=ids)
             if lease:
                 lease.renew()
             if progress:
@@ -314,16 +315,6 @@ def archive_settle(
         archive.state = ArchiveState.COMPLETE
         logger.info("archive %s: %d turns removed from the hot table", archive, deleted)
     return archive
-
-
-def _delete_hot(ids: list[int]) -> int:
-    # One short statement per batch: row locks are held for a moment only.
-    if connection.vendor == "postgresql":
-        # One array parameter instead of 5,000 placeholders to splice and parse.
-        with connection.cursor() as cursor:
-            cursor.execute("DELETE FROM conversation_log WHERE id = ANY(%s)", [ids])
-            return cursor.rowcount
-    return ConversationLog.objects.filter(id__in=ids).delete()[0]
 
 
 def _archive_period(

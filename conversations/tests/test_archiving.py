@@ -16,6 +16,7 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 
 from conversations import archiving
+from conversations import services as conversation_services
 from conversations.models import ArchiveState, ConversationArchive, ConversationLog
 from conversations.tests.factories import ConversationLogFactory
 
@@ -265,21 +266,23 @@ def test_killed_after_the_file_is_written_the_orphan_is_replaced(history, monkey
 
 
 def test_killed_while_deleting_from_the_hot_table_the_next_run_finishes(history, monkeypatch):
-    real_delete = archiving._delete_hot
+    real_delete = conversation_services.conversation_turns_delete
     calls = []
 
-    def dies_on_the_second_batch(ids):
+    def dies_on_the_second_batch(*, ids):
         calls.append(ids)
         if len(calls) == 2:
             raise Killed()
-        return real_delete(ids)
+        return real_delete(ids=ids)
 
-    monkeypatch.setattr(archiving, "_delete_hot", dies_on_the_second_batch)
+    monkeypatch.setattr(
+        conversation_services, "conversation_turns_delete", dies_on_the_second_batch
+    )
     with pytest.raises(Killed):
         archive_now()
     half = ConversationArchive.objects.get(state=ArchiveState.DELETING)
     assert ConversationLog.objects.filter(robeing_id=half.robeing_id).count() > 0
-    monkeypatch.setattr(archiving, "_delete_hot", real_delete)
+    monkeypatch.setattr(conversation_services, "conversation_turns_delete", real_delete)
 
     result = archive_now()
 
