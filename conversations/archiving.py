@@ -49,14 +49,18 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from conversations import services as conversation_services
-from conversations.models import ArchiveState, ArchiveSubject, ConversationArchive, ConversationLog
+from conversations.models import (
+    CONVERSATION_LOG_FIELDS,
+    ArchiveState,
+    ArchiveSubject,
+    ConversationArchive,
+    ConversationLog,
+)
 from core.errors import ApplicationError, Conflict, NotFound
 from jobs import services as job_services
 
 logger = logging.getLogger(__name__)
 
-# Every column, so that a restored turn is the turn that left.
-ARCHIVE_FIELDS = [f.attname for f in ConversationLog._meta.concrete_fields]
 ARCHIVE_FORMAT_VERSION = 1
 ROBEING_LOCK_WAIT_SECONDS = 120
 
@@ -397,15 +401,15 @@ def _hot_turns(
                 Q(timestamp__gt=after[0]) | Q(timestamp=after[0], id__gt=after[1]),
                 timestamp__gte=after[0],  # lets the index range start here
             )
-        rows = list(page.values_list(*ARCHIVE_FIELDS)[:batch_size])
+        rows = list(page.values_list(*CONVERSATION_LOG_FIELDS)[:batch_size])
         for row in rows:
-            yield dict(zip(ARCHIVE_FIELDS, row, strict=True))
+            yield dict(zip(CONVERSATION_LOG_FIELDS, row, strict=True))
         if len(rows) < batch_size:
             on_batch(done + len(rows))
             return
         done += len(rows)
         last = rows[-1]
-        after = (last[ARCHIVE_FIELDS.index("timestamp")], last[0])
+        after = (last[CONVERSATION_LOG_FIELDS.index("timestamp")], last[0])
         on_batch(done)
 
 
@@ -691,7 +695,7 @@ def _insert_missing(records: list[dict]) -> int:
 
 
 def _turn_from_record(record: dict) -> ConversationLog:
-    values = {name: record.get(name) for name in ARCHIVE_FIELDS}
+    values = {name: record.get(name) for name in CONVERSATION_LOG_FIELDS}
     for name in ("timestamp", "created_at", "stats_counted_at"):
         values[name] = _parse_time(values[name]) if values[name] else None
     if values["user_id"]:

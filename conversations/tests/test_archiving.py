@@ -17,7 +17,12 @@ from django.utils import timezone
 
 from conversations import archiving
 from conversations import services as conversation_services
-from conversations.models import ArchiveState, ConversationArchive, ConversationLog
+from conversations.models import (
+    CONVERSATION_LOG_FIELDS,
+    ArchiveState,
+    ConversationArchive,
+    ConversationLog,
+)
 from conversations.tests.factories import ConversationLogFactory
 
 pytestmark = pytest.mark.django_db
@@ -410,7 +415,7 @@ def test_the_archive_file_is_json_lines_of_every_column(history):
     archive = ConversationArchive.objects.get(robeing_id="rb10508")
     raw = gzip.decompress(storages["archives"].open(archive.path, "rb").read())
     record = orjson.loads(raw.splitlines()[0])
-    assert set(record) == set(archiving.ARCHIVE_FIELDS)
+    assert set(record) == set(CONVERSATION_LOG_FIELDS)
 
 
 def test_a_file_no_archive_points_at_is_removed_by_the_next_run(history):
