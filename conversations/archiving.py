@@ -41,7 +41,6 @@ from typing import IO, Any
 
 import orjson
 from django.conf import settings
-from django.core.files import File
 from django.core.files.storage import Storage, storages
 from django.db import transaction
 from django.db.models import Count, Q
@@ -57,6 +56,7 @@ from conversations.models import (
     ConversationLog,
 )
 from core.errors import ApplicationError, Conflict, NotFound
+from core.storage import file_save
 from jobs import services as job_services
 
 logger = logging.getLogger(__name__)
@@ -457,27 +457,21 @@ def _write_generation(
             for record in records:
                 gz.write(orjson.dumps(record) + b"\n")
                 written.add(record)
-        written.size_bytes = raw.tell()
-        raw.seek(0)
-        written.sha256 = _sha256(raw)
-        raw.seek(0)
         if written.row_count:
-            _store(written.path, raw)
+            _store(written, raw)
     if written.row_count:
         _verify(written)
     return written
 
 
-def _store(path: str, content: IO[bytes]) -> None:
-    storage = archive_storage()
+def _store(written: WrittenFile, content: IO[bytes]) -> None:
     # A file under this name is what a killed run left: no manifest row points
-    # at it (the row points at the previous generation), so it can go.
-    if storage.exists(path):
-        storage.delete(path)
-    saved = storage.save(path, File(content, name=path))
-    if saved != path:  # a storage that renamed it would break the manifest
-        storage.delete(saved)
-        raise ArchiveVerificationFailed(f"The storage saved {path} as {saved}.")
+    # at it (the row points at the previous generation), so it is replaced.
+    saved = file_save(storage=archive_storage(), name=written.path, content=content)
+    if saved.name != written.path:  # a storage that renamed it would break the manifest
+        archive_storage().delete(saved.name)
+        raise ArchiveVerificationFailed(f"The storage saved {written.path} as {saved.name}.")
+    written.size_bytes, written.sha256 = saved.size, saved.sha256
 
 
 def _verify(written: WrittenFile) -> None:
@@ -518,13 +512,6 @@ class _HashingReader:
         self.digest.update(chunk)
         self.size += len(chunk)
         return chunk
-
-
-def _sha256(stream: IO[bytes]) -> str:
-    digest = hashlib.sha256()
-    while chunk := stream.read(1 << 20):
-        digest.update(chunk)
-    return digest.hexdigest()
 
 
 def archive_read(path: str) -> Iterator[dict]:
