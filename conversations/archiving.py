@@ -29,6 +29,7 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import hashlib
+import itertools
 import logging
 import tempfile
 import uuid
@@ -93,9 +94,9 @@ class PlannedArchive:
     existing_turns: int  # turns already in this month's archive (merged in)
 
 
-def archive_cutoff(*, older_than_days: int | None = None, now: dt.datetime | None = None):
+def archive_cutoff(*, older_than_days: int | None = None) -> dt.datetime:
     days = settings.ARCHIVE_AFTER_DAYS if older_than_days is None else older_than_days
-    return (now or timezone.now()) - timedelta(days=days)
+    return timezone.now() - timedelta(days=days)
 
 
 def archive_plan(*, cutoff: dt.datetime, robeing_id: str | None = None) -> list[PlannedArchive]:
@@ -351,7 +352,10 @@ def _archive_period(
         planned.robeing_id, start, min(end, cutoff), batch_size=batch_size, on_batch=report
     )
     written = _write_generation(
-        planned.robeing_id, planned.period, _next_generation(archive), _chain(kept, new_turns)
+        planned.robeing_id,
+        planned.period,
+        _next_generation(archive),
+        itertools.chain(kept, new_turns),
     )
     moved = written.row_count - existing
     if moved <= 0:  # the turns left (erased, archived) between the plan and now
@@ -367,11 +371,6 @@ def _archive_period(
 
 def _next_generation(archive: ConversationArchive | None) -> int:
     return (archive.generation if archive else 0) + 1
-
-
-def _chain(*iterables: Iterable[dict]) -> Iterator[dict]:
-    for iterable in iterables:
-        yield from iterable
 
 
 def _hot_turns(
