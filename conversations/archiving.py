@@ -71,7 +71,7 @@ Progress = Callable[[str, dt.date, int, int], None]
 
 class ArchiveVerificationFailed(ApplicationError):
     status_code = 500
-    default_code = "archive_verification_failed"
+    code = "archive_verification_failed"
 
 
 def archive_storage() -> Storage:

@@ -24,6 +24,7 @@ from conversations.models import (
     ConversationLog,
 )
 from conversations.tests.factories import ConversationLogFactory
+from core.api import exception_handler
 
 pytestmark = pytest.mark.django_db
 
@@ -228,6 +229,20 @@ def test_a_file_that_does_not_read_back_as_written_moves_nothing(history, settin
 
     assert ConversationLog.objects.count() == 8
     assert not ConversationArchive.objects.exists()
+
+
+def test_a_file_that_does_not_read_back_is_reported_with_its_own_error_code(history, settings):
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "archives": {"BACKEND": f"{__name__}.TruncatingStorage"},
+    }
+
+    with pytest.raises(archiving.ArchiveVerificationFailed) as failed:
+        archive_now()
+
+    response = exception_handler(failed.value, {})
+    assert response.status_code == 500
+    assert response.data["code"] == "archive_verification_failed"
 
 
 # --- Crash points: the next run finishes, nothing lost, nothing duplicated ---------
