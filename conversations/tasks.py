@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conversations import archiving
+from conversations.archiving import months
 from jobs.tasks import maintenance_task
 
 ARCHIVE_TASK = "conversations.tasks.archive_old_conversations"
@@ -19,5 +19,5 @@ ARCHIVE_TASK = "conversations.tasks.archive_old_conversations"
 )
 def archive_old_conversations() -> dict:
     # The service holds the lock "archive-job", so the command and the task never overlap.
-    result = archiving.conversations_archive()
+    result = months.archive_conversations()
     return {"turns": result.turns_archived, "archives": result.archives_written}

@@ -26,9 +26,9 @@ from django.utils import timezone
 
 from accounts import selectors as account_selectors
 from accounts import services as account_services
-from conversations import archiving
 from conversations import selectors as conversation_selectors
 from conversations import services as conversation_services
+from conversations.archiving import erasure, months
 from core.errors import InvalidInput, NotFound
 from core.storage import file_save
 from jobs import services as job_services
@@ -119,7 +119,7 @@ def privacy_requests_process(*, batch_size: int | None = None) -> dict[str, int]
                 # person's turns too. Only here, under archive-job: a sweep
                 # beside a running archive job could delete its new file
                 # before the manifest points at it.
-                archiving.archive_files_sweep()
+                months.archive_files_sweep()
         done["expired"] = exports_expire()
     return done
 
@@ -179,7 +179,7 @@ def erasure_request_run(*, request_id: uuid.UUID, batch_size: int | None = None)
     def archived(removed: int) -> None:
         _add_counts(ErasureRequest, request_id, archived_turns=removed, archives_rewritten=1)
 
-    archiving.archives_erase_subject(
+    erasure.archives_erase_subject(
         user_ids=user_ids, slack_user_ids=slack_user_ids, on_archive=archived
     )
 
@@ -321,7 +321,7 @@ def _write_export(
         ),
         (
             "archive",
-            archiving.archived_turns_of_subject(user_ids=user_ids, slack_user_ids=slack_user_ids),
+            erasure.archived_turns_of_subject(user_ids=user_ids, slack_user_ids=slack_user_ids),
         ),
     ):
         for turn in _with_source(turns, source):

@@ -10,13 +10,14 @@ from io import StringIO
 
 import orjson
 import pytest
+from django.core.files.base import ContentFile
 from django.core.files.storage import InMemoryStorage, storages
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from conversations import archiving
 from conversations import services as conversation_services
+from conversations.archiving import files, manifest, months, restore
 from conversations.models import (
     CONVERSATION_LOG_FIELDS,
     ArchiveState,
@@ -25,6 +26,7 @@ from conversations.models import (
 )
 from conversations.tests.factories import ConversationLogFactory
 from core.api import exception_handler
+from jobs import services as job_services
 
 pytestmark = pytest.mark.django_db
 
@@ -43,7 +45,7 @@ def old_turn(robeing, when: dt.datetime, **fields) -> ConversationLog:
 
 
 def archived_records(archive: ConversationArchive) -> list[dict]:
-    return list(archiving.archive_read(archive.path))
+    return list(files.archive_read(archive.path))
 
 
 def every_turn_id_everywhere() -> list[int]:
@@ -70,8 +72,8 @@ def history(robeing, other_robeing):
     return turns
 
 
-def archive_now(**kwargs) -> archiving.ArchiveRunResult:
-    return archiving.conversations_archive(older_than_days=90, batch_size=2, **kwargs)
+def archive_now(**kwargs) -> months.ArchiveRunResult:
+    return months.archive_conversations(older_than_days=90, batch_size=2, **kwargs)
 
 
 def test_it_moves_old_turns_into_one_archive_per_robeing_per_month(history):
@@ -187,8 +189,6 @@ def test_the_command_reports_progress_and_the_outcome(history):
 
 
 def test_a_second_run_while_one_is_going_is_refused(history):
-    from jobs import services as job_services
-
     with job_services.locked("archive-job"):
         with pytest.raises(CommandError, match="Another archive run is in progress"):
             call_command("archive_logs")
@@ -213,8 +213,6 @@ class TruncatingStorage(InMemoryStorage):
 
     def _save(self, name, content):
         data = content.read()
-        from django.core.files.base import ContentFile
-
         return super()._save(name, ContentFile(data[:-4]))
 
 
@@ -224,7 +222,7 @@ def test_a_file_that_does_not_read_back_as_written_moves_nothing(history, settin
         "archives": {"BACKEND": f"{__name__}.TruncatingStorage"},
     }
 
-    with pytest.raises(archiving.ArchiveVerificationFailed):
+    with pytest.raises(files.ArchiveVerificationFailed):
         archive_now()
 
     assert ConversationLog.objects.count() == 8
@@ -237,7 +235,7 @@ def test_a_file_that_does_not_read_back_is_reported_with_its_own_error_code(hist
         "archives": {"BACKEND": f"{__name__}.TruncatingStorage"},
     }
 
-    with pytest.raises(archiving.ArchiveVerificationFailed) as failed:
+    with pytest.raises(files.ArchiveVerificationFailed) as failed:
         archive_now()
 
     response = exception_handler(failed.value, {})
@@ -253,12 +251,12 @@ class Killed(Exception):
 
 
 def test_killed_while_writing_the_file_the_next_run_starts_over(history, monkeypatch):
-    real_store = archiving._store
-    monkeypatch.setattr(archiving, "_store", lambda path, content: (_ for _ in ()).throw(Killed()))
+    real_store = files._store
+    monkeypatch.setattr(files, "_store", lambda path, content: (_ for _ in ()).throw(Killed()))
     with pytest.raises(Killed):
         archive_now()
     assert ConversationLog.objects.count() == 8  # nothing left the table
-    monkeypatch.setattr(archiving, "_store", real_store)
+    monkeypatch.setattr(files, "_store", real_store)
 
     archive_now()
 
@@ -267,21 +265,21 @@ def test_killed_while_writing_the_file_the_next_run_starts_over(history, monkeyp
 
 
 def test_killed_after_the_file_is_written_the_orphan_is_replaced(history, monkeypatch):
-    real_commit = archiving._commit_generation
+    real_commit = manifest.generation_commit
     monkeypatch.setattr(
-        archiving, "_commit_generation", lambda *a, **k: (_ for _ in ()).throw(Killed())
+        manifest, "generation_commit", lambda *a, **k: (_ for _ in ()).throw(Killed())
     )
     with pytest.raises(Killed):
         archive_now()
     # The file is in the storage but nothing points at it; the turns are all hot.
     assert ConversationLog.objects.count() == 8
-    assert storages["archives"].exists(archiving.archive_path("rb10508", dt.date(2026, 3, 1), 1))
-    monkeypatch.setattr(archiving, "_commit_generation", real_commit)
+    assert storages["archives"].exists(files.archive_path("rb10508", dt.date(2026, 3, 1), 1))
+    monkeypatch.setattr(manifest, "generation_commit", real_commit)
 
     archive_now()
 
     archive = ConversationArchive.objects.get(robeing_id="rb10508")
-    assert archive.path == archiving.archive_path("rb10508", dt.date(2026, 3, 1), 1)
+    assert archive.path == files.archive_path("rb10508", dt.date(2026, 3, 1), 1)
     assert every_turn_id_everywhere() == sorted(t.id for g in history.values() for t in g)
 
 
@@ -345,7 +343,7 @@ def test_restore_brings_the_turns_back_with_their_ids_and_removes_the_file(histo
     archive = ConversationArchive.objects.get(robeing_id="rb8001", period=dt.date(2026, 3, 1))
     path = archive.path
 
-    result = archiving.archive_restore(archive_id=archive.id, hold_days=30)
+    result = restore.restore_archive(archive_id=archive.id, hold_days=30)
 
     assert (result.restored, result.already_present) == (3, 0)
     back = ConversationLog.objects.filter(id__in=before)
@@ -361,7 +359,7 @@ def test_restore_brings_the_turns_back_with_their_ids_and_removes_the_file(histo
 def test_a_restored_month_is_archived_again_once_its_hold_ends(history):
     archive_now()
     archive = ConversationArchive.objects.get(robeing_id="rb8001", period=dt.date(2026, 3, 1))
-    archiving.archive_restore(archive_id=archive.id, hold_days=30)
+    restore.restore_archive(archive_id=archive.id, hold_days=30)
     ConversationArchive.objects.filter(id=archive.id).update(hold_until=timezone.now())
 
     assert archive_now().turns_archived == 3
@@ -373,9 +371,9 @@ def test_a_restored_month_is_archived_again_once_its_hold_ends(history):
 def test_restoring_twice_is_harmless(history):
     archive_now()
     archive = ConversationArchive.objects.get(robeing_id="rb8001", period=dt.date(2026, 4, 1))
-    archiving.archive_restore(archive_id=archive.id)
+    restore.restore_archive(archive_id=archive.id)
 
-    again = archiving.archive_restore(archive_id=archive.id)
+    again = restore.restore_archive(archive_id=archive.id)
 
     assert (again.restored, again.already_present) == (0, 0)
     assert ConversationLog.objects.filter(robeing_id="rb8001").count() == 3  # 2 back + 1 recent
@@ -384,7 +382,7 @@ def test_restoring_twice_is_harmless(history):
 def test_a_restore_killed_half_way_is_finished_by_running_it_again(history, monkeypatch):
     archive_now()
     archive = ConversationArchive.objects.get(robeing_id="rb8001", period=dt.date(2026, 3, 1))
-    real_insert = archiving._insert_missing
+    real_insert = restore._insert_missing
     calls = []
 
     def dies_on_the_second_batch(records):
@@ -393,15 +391,15 @@ def test_a_restore_killed_half_way_is_finished_by_running_it_again(history, monk
             raise Killed()
         return real_insert(records)
 
-    monkeypatch.setattr(archiving, "_insert_missing", dies_on_the_second_batch)
+    monkeypatch.setattr(restore, "_insert_missing", dies_on_the_second_batch)
     with pytest.raises(Killed):
-        archiving.archive_restore(archive_id=archive.id, batch_size=2)
+        restore.restore_archive(archive_id=archive.id, batch_size=2)
     archive.refresh_from_db()
     assert archive.state == ArchiveState.RESTORING
     assert archive_now().turns_archived == 0  # archiving keeps off a half restore
-    monkeypatch.setattr(archiving, "_insert_missing", real_insert)
+    monkeypatch.setattr(restore, "_insert_missing", real_insert)
 
-    result = archiving.archive_restore(archive_id=archive.id, batch_size=2)
+    result = restore.restore_archive(archive_id=archive.id, batch_size=2)
 
     assert (result.restored, result.already_present) == (1, 2)
     ids = every_turn_id_everywhere()
@@ -434,13 +432,11 @@ def test_the_archive_file_is_json_lines_of_every_column(history):
 
 
 def test_a_file_no_archive_points_at_is_removed_by_the_next_run(history):
-    from django.core.files.base import ContentFile
-
     archive_now()
     kept = set(ConversationArchive.objects.values_list("path", flat=True))
     storage = storages["archives"]
     # What a run killed before its commit leaves when the month then empties.
-    stray = archiving.archive_path("rb8001", dt.date(2025, 1, 1), 1)
+    stray = files.archive_path("rb8001", dt.date(2025, 1, 1), 1)
     storage.save(stray, ContentFile(b"half written"))
 
     result = archive_now()
