@@ -169,7 +169,7 @@ def test_late_turns_of_an_archived_month_are_merged_into_its_archive(robeing):
 def test_dry_run_shows_what_would_move_and_changes_nothing(history):
     out = StringIO()
 
-    call_command("archive_logs", "--dry-run", "--older-than-days", "90", stdout=out)
+    call_command("archive_conversations", "--dry-run", "--older-than-days", "90", stdout=out)
 
     text = out.getvalue()
     assert "rb8001" in text and "2026-03" in text and "2026-04" in text
@@ -181,7 +181,7 @@ def test_dry_run_shows_what_would_move_and_changes_nothing(history):
 def test_the_command_reports_progress_and_the_outcome(history):
     out = StringIO()
 
-    call_command("archive_logs", "--batch-size", "1", stdout=out)
+    call_command("archive_conversations", "--batch-size", "1", stdout=out)
 
     text = out.getvalue()
     assert "archiving rb8001 2026-03: 3/3 turns" in text
@@ -191,7 +191,7 @@ def test_the_command_reports_progress_and_the_outcome(history):
 def test_a_second_run_while_one_is_going_is_refused(history):
     with job_services.locked("archive-job"):
         with pytest.raises(CommandError, match="Another archive run is in progress"):
-            call_command("archive_logs")
+            call_command("archive_conversations")
     assert not ConversationArchive.objects.exists()
 
 

@@ -59,7 +59,7 @@ def archive_command(files: Path) -> subprocess.Popen:
         "ALLOWED_HOSTS": "localhost",
     }
     return subprocess.Popen(
-        [sys.executable, "manage.py", "archive_logs", "--batch-size", "25"],
+        [sys.executable, "manage.py", "archive_conversations", "--batch-size", "25"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )  # fmt: skip
 
