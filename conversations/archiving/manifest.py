@@ -29,7 +29,8 @@ Progress = Callable[[str, dt.date, int, int], None]
 
 def archive_locked(robeing_id: str) -> AbstractContextManager[job_services.Lease]:
     """The lock every writer of one robeing's archives holds (the archive job,
-    restore, erasure), waited for a while since such writes are short."""
+    restore, erasure). A writer waits for another to finish, up to
+    ROBEING_LOCK_WAIT_SECONDS, rather than fail at once."""
     return job_services.locked(f"archive:{robeing_id}", wait_seconds=ROBEING_LOCK_WAIT_SECONDS)
 
 
