@@ -54,7 +54,7 @@ def _data_migration_rows(request):
     from django.apps import apps
 
     importlib.import_module("stats.migrations.0002_defaults_and_schedule").seed(apps, None)
-    importlib.import_module("conversations.migrations.0006_archive_schedule").schedule(apps, None)
+    importlib.import_module("conversations.migrations.0007_archive_task_name").schedule(apps, None)
     importlib.import_module("privacy.migrations.0002_privacy_schedule").schedule(apps, None)
 
 

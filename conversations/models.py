@@ -112,6 +112,11 @@ class ConversationLog(models.Model):
         return f"#{self.id} {self.robeing_id} {timezone.localtime(self.timestamp):%Y-%m-%d %H:%M}"
 
 
+# Every column of a turn, in table order: what an archive line and a privacy
+# export hold, so that a restored turn is the turn that left.
+CONVERSATION_LOG_FIELDS = [f.attname for f in ConversationLog._meta.concrete_fields]
+
+
 class ArchiveState(models.TextChoices):
     # The file is written and verified; its turns are being removed from the
     # hot table (a run that died here is finished by the next one).

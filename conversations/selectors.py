@@ -10,7 +10,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts import selectors as account_selectors
-from conversations.models import ConversationLog
+from conversations.models import CONVERSATION_LOG_FIELDS, ConversationLog
 from settings_app import selectors as settings_selectors
 
 # An admin thread page shows at most this many turns of one thread.
@@ -130,18 +130,16 @@ def conversation_turns_of_subject(
 ) -> Iterator[dict]:
     """Every hot turn of one person, all columns, oldest id first; read in
     keyset batches so that a person with a million turns costs flat memory."""
-    from conversations.archiving import ARCHIVE_FIELDS
-
     match = account_selectors.person_filter(user_ids=user_ids, slack_user_ids=slack_user_ids)
     last_id = 0
     while True:
         rows = list(
             ConversationLog.objects.filter(match, id__gt=last_id)
             .order_by("id")
-            .values_list(*ARCHIVE_FIELDS)[:batch_size]
+            .values_list(*CONVERSATION_LOG_FIELDS)[:batch_size]
         )
         for row in rows:
-            yield dict(zip(ARCHIVE_FIELDS, row, strict=True))
+            yield dict(zip(CONVERSATION_LOG_FIELDS, row, strict=True))
         if len(rows) < batch_size:
             return
         last_id = rows[-1][0]

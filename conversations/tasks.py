@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from conversations import archiving
+from conversations.archiving import months
 from jobs.tasks import maintenance_task
 
-ARCHIVE_TASK = "conversations.tasks.archive_old_conversations"
+ARCHIVE_TASK = "conversations.tasks.archive_conversations"
 
 
 @maintenance_task(
@@ -17,7 +17,7 @@ ARCHIVE_TASK = "conversations.tasks.archive_old_conversations"
     soft_time_limit=3 * 60 * 60,
     time_limit=3 * 60 * 60 + 300,
 )
-def archive_old_conversations() -> dict:
+def archive_conversations() -> dict:
     # The service holds the lock "archive-job", so the command and the task never overlap.
-    result = archiving.conversations_archive()
+    result = months.archive_conversations()
     return {"turns": result.turns_archived, "archives": result.archives_written}

@@ -10,7 +10,6 @@ so a run killed anywhere is finished by the next one, with exact counts.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import logging
 import tempfile
 import traceback
@@ -21,17 +20,17 @@ from typing import IO
 
 import orjson
 from django.conf import settings
-from django.core.files import File
 from django.core.files.storage import Storage, storages
 from django.db import transaction
 from django.utils import timezone
 
 from accounts import selectors as account_selectors
 from accounts import services as account_services
-from conversations import archiving
 from conversations import selectors as conversation_selectors
 from conversations import services as conversation_services
+from conversations.archiving import erasure, months
 from core.errors import InvalidInput, NotFound
+from core.storage import file_save
 from jobs import services as job_services
 from privacy.models import ErasureRequest, ExportRequest, RequestStatus, SubjectKind
 
@@ -120,7 +119,7 @@ def privacy_requests_process(*, batch_size: int | None = None) -> dict[str, int]
                 # person's turns too. Only here, under archive-job: a sweep
                 # beside a running archive job could delete its new file
                 # before the manifest points at it.
-                archiving.archive_files_sweep()
+                months.archive_files_sweep()
         done["expired"] = exports_expire()
     return done
 
@@ -180,7 +179,7 @@ def erasure_request_run(*, request_id: uuid.UUID, batch_size: int | None = None)
     def archived(removed: int) -> None:
         _add_counts(ErasureRequest, request_id, archived_turns=removed, archives_rewritten=1)
 
-    archiving.archives_erase_subject(
+    erasure.archives_erase_subject(
         user_ids=user_ids, slack_user_ids=slack_user_ids, on_archive=archived
     )
 
@@ -272,25 +271,15 @@ def export_request_run(*, request_id: uuid.UUID, batch_size: int | None = None) 
         slack_user_ids={request.subject_slack_user_id} if request.subject_slack_user_id else set(),
     )
     counts = {"hot_turns": 0, "archived_turns": 0, "user_rows": 0}
-    path = export_path(request)
     with tempfile.TemporaryFile(prefix="robeing-export-") as raw:
         _write_export(raw, request, user_ids, slack_user_ids, counts, batch_size)
-        size = raw.tell()
-        raw.seek(0)
-        digest = hashlib.sha256()
-        while chunk := raw.read(1 << 20):
-            digest.update(chunk)
-        raw.seek(0)
-        storage = export_storage()
-        if storage.exists(path):
-            storage.delete(path)
-        saved = storage.save(path, File(raw, name=path))
+        saved = file_save(storage=export_storage(), name=export_path(request), content=raw)
     now = timezone.now()
     ExportRequest.objects.filter(id=request_id).update(
         status=RequestStatus.DONE,
-        file_path=saved,
-        file_size=size,
-        file_sha256=digest.hexdigest(),
+        file_path=saved.name,
+        file_size=saved.size,
+        file_sha256=saved.sha256,
         counts=counts,
         finished_at=now,
         expires_at=now + timedelta(hours=settings.PRIVACY_EXPORT_TTL_HOURS),
@@ -332,7 +321,7 @@ def _write_export(
         ),
         (
             "archive",
-            archiving.archived_turns_of_subject(user_ids=user_ids, slack_user_ids=slack_user_ids),
+            erasure.archived_turns_of_subject(user_ids=user_ids, slack_user_ids=slack_user_ids),
         ),
     ):
         for turn in _with_source(turns, source):

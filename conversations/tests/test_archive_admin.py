@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from conversations import archiving
+from conversations.archiving import months
 from conversations.models import ConversationArchive
 from conversations.tests.factories import ConversationLogFactory
 
@@ -20,7 +20,7 @@ def archived(robeing, other_robeing):
     long_ago = timezone.now() - dt.timedelta(days=200)
     for owner in (robeing, robeing, other_robeing):
         ConversationLogFactory(robeing=owner, timestamp=long_ago, stats_counted_at=long_ago)
-    archiving.conversations_archive(older_than_days=90)
+    months.archive_conversations(older_than_days=90)
     return ConversationArchive.objects.get(robeing_id="rb8001")
 
 

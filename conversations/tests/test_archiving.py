@@ -10,14 +10,23 @@ from io import StringIO
 
 import orjson
 import pytest
+from django.core.files.base import ContentFile
 from django.core.files.storage import InMemoryStorage, storages
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from conversations import archiving
-from conversations.models import ArchiveState, ConversationArchive, ConversationLog
+from conversations import services as conversation_services
+from conversations.archiving import files, manifest, months, restore
+from conversations.models import (
+    CONVERSATION_LOG_FIELDS,
+    ArchiveState,
+    ConversationArchive,
+    ConversationLog,
+)
 from conversations.tests.factories import ConversationLogFactory
+from core.api import exception_handler
+from jobs import services as job_services
 
 pytestmark = pytest.mark.django_db
 
@@ -36,7 +45,7 @@ def old_turn(robeing, when: dt.datetime, **fields) -> ConversationLog:
 
 
 def archived_records(archive: ConversationArchive) -> list[dict]:
-    return list(archiving.archive_read(archive.path))
+    return list(files.archive_read(archive.path))
 
 
 def every_turn_id_everywhere() -> list[int]:
@@ -63,8 +72,8 @@ def history(robeing, other_robeing):
     return turns
 
 
-def archive_now(**kwargs) -> archiving.ArchiveRunResult:
-    return archiving.conversations_archive(older_than_days=90, batch_size=2, **kwargs)
+def archive_now(**kwargs) -> months.ArchiveRunResult:
+    return months.archive_conversations(older_than_days=90, batch_size=2, **kwargs)
 
 
 def test_it_moves_old_turns_into_one_archive_per_robeing_per_month(history):
@@ -160,7 +169,7 @@ def test_late_turns_of_an_archived_month_are_merged_into_its_archive(robeing):
 def test_dry_run_shows_what_would_move_and_changes_nothing(history):
     out = StringIO()
 
-    call_command("archive_logs", "--dry-run", "--older-than-days", "90", stdout=out)
+    call_command("archive_conversations", "--dry-run", "--older-than-days", "90", stdout=out)
 
     text = out.getvalue()
     assert "rb8001" in text and "2026-03" in text and "2026-04" in text
@@ -172,7 +181,7 @@ def test_dry_run_shows_what_would_move_and_changes_nothing(history):
 def test_the_command_reports_progress_and_the_outcome(history):
     out = StringIO()
 
-    call_command("archive_logs", "--batch-size", "1", stdout=out)
+    call_command("archive_conversations", "--batch-size", "1", stdout=out)
 
     text = out.getvalue()
     assert "archiving rb8001 2026-03: 3/3 turns" in text
@@ -180,11 +189,9 @@ def test_the_command_reports_progress_and_the_outcome(history):
 
 
 def test_a_second_run_while_one_is_going_is_refused(history):
-    from jobs import services as job_services
-
     with job_services.locked("archive-job"):
         with pytest.raises(CommandError, match="Another archive run is in progress"):
-            call_command("archive_logs")
+            call_command("archive_conversations")
     assert not ConversationArchive.objects.exists()
 
 
@@ -206,8 +213,6 @@ class TruncatingStorage(InMemoryStorage):
 
     def _save(self, name, content):
         data = content.read()
-        from django.core.files.base import ContentFile
-
         return super()._save(name, ContentFile(data[:-4]))
 
 
@@ -217,11 +222,25 @@ def test_a_file_that_does_not_read_back_as_written_moves_nothing(history, settin
         "archives": {"BACKEND": f"{__name__}.TruncatingStorage"},
     }
 
-    with pytest.raises(archiving.ArchiveVerificationFailed):
+    with pytest.raises(files.ArchiveVerificationFailed):
         archive_now()
 
     assert ConversationLog.objects.count() == 8
     assert not ConversationArchive.objects.exists()
+
+
+def test_a_file_that_does_not_read_back_is_reported_with_its_own_error_code(history, settings):
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "archives": {"BACKEND": f"{__name__}.TruncatingStorage"},
+    }
+
+    with pytest.raises(files.ArchiveVerificationFailed) as failed:
+        archive_now()
+
+    response = exception_handler(failed.value, {})
+    assert response.status_code == 500
+    assert response.data["code"] == "archive_verification_failed"
 
 
 # --- Crash points: the next run finishes, nothing lost, nothing duplicated ---------
@@ -232,12 +251,12 @@ class Killed(Exception):
 
 
 def test_killed_while_writing_the_file_the_next_run_starts_over(history, monkeypatch):
-    real_store = archiving._store
-    monkeypatch.setattr(archiving, "_store", lambda path, content: (_ for _ in ()).throw(Killed()))
+    real_store = files._store
+    monkeypatch.setattr(files, "_store", lambda path, content: (_ for _ in ()).throw(Killed()))
     with pytest.raises(Killed):
         archive_now()
     assert ConversationLog.objects.count() == 8  # nothing left the table
-    monkeypatch.setattr(archiving, "_store", real_store)
+    monkeypatch.setattr(files, "_store", real_store)
 
     archive_now()
 
@@ -246,40 +265,42 @@ def test_killed_while_writing_the_file_the_next_run_starts_over(history, monkeyp
 
 
 def test_killed_after_the_file_is_written_the_orphan_is_replaced(history, monkeypatch):
-    real_commit = archiving._commit_generation
+    real_commit = manifest.generation_commit
     monkeypatch.setattr(
-        archiving, "_commit_generation", lambda *a, **k: (_ for _ in ()).throw(Killed())
+        manifest, "generation_commit", lambda *a, **k: (_ for _ in ()).throw(Killed())
     )
     with pytest.raises(Killed):
         archive_now()
     # The file is in the storage but nothing points at it; the turns are all hot.
     assert ConversationLog.objects.count() == 8
-    assert storages["archives"].exists(archiving.archive_path("rb10508", dt.date(2026, 3, 1), 1))
-    monkeypatch.setattr(archiving, "_commit_generation", real_commit)
+    assert storages["archives"].exists(files.archive_path("rb10508", dt.date(2026, 3, 1), 1))
+    monkeypatch.setattr(manifest, "generation_commit", real_commit)
 
     archive_now()
 
     archive = ConversationArchive.objects.get(robeing_id="rb10508")
-    assert archive.path == archiving.archive_path("rb10508", dt.date(2026, 3, 1), 1)
+    assert archive.path == files.archive_path("rb10508", dt.date(2026, 3, 1), 1)
     assert every_turn_id_everywhere() == sorted(t.id for g in history.values() for t in g)
 
 
 def test_killed_while_deleting_from_the_hot_table_the_next_run_finishes(history, monkeypatch):
-    real_delete = archiving._delete_hot
+    real_delete = conversation_services.conversation_turns_delete
     calls = []
 
-    def dies_on_the_second_batch(ids):
+    def dies_on_the_second_batch(*, ids):
         calls.append(ids)
         if len(calls) == 2:
             raise Killed()
-        return real_delete(ids)
+        return real_delete(ids=ids)
 
-    monkeypatch.setattr(archiving, "_delete_hot", dies_on_the_second_batch)
+    monkeypatch.setattr(
+        conversation_services, "conversation_turns_delete", dies_on_the_second_batch
+    )
     with pytest.raises(Killed):
         archive_now()
     half = ConversationArchive.objects.get(state=ArchiveState.DELETING)
     assert ConversationLog.objects.filter(robeing_id=half.robeing_id).count() > 0
-    monkeypatch.setattr(archiving, "_delete_hot", real_delete)
+    monkeypatch.setattr(conversation_services, "conversation_turns_delete", real_delete)
 
     result = archive_now()
 
@@ -322,7 +343,7 @@ def test_restore_brings_the_turns_back_with_their_ids_and_removes_the_file(histo
     archive = ConversationArchive.objects.get(robeing_id="rb8001", period=dt.date(2026, 3, 1))
     path = archive.path
 
-    result = archiving.archive_restore(archive_id=archive.id, hold_days=30)
+    result = restore.restore_archive(archive_id=archive.id, hold_days=30)
 
     assert (result.restored, result.already_present) == (3, 0)
     back = ConversationLog.objects.filter(id__in=before)
@@ -338,7 +359,7 @@ def test_restore_brings_the_turns_back_with_their_ids_and_removes_the_file(histo
 def test_a_restored_month_is_archived_again_once_its_hold_ends(history):
     archive_now()
     archive = ConversationArchive.objects.get(robeing_id="rb8001", period=dt.date(2026, 3, 1))
-    archiving.archive_restore(archive_id=archive.id, hold_days=30)
+    restore.restore_archive(archive_id=archive.id, hold_days=30)
     ConversationArchive.objects.filter(id=archive.id).update(hold_until=timezone.now())
 
     assert archive_now().turns_archived == 3
@@ -350,9 +371,9 @@ def test_a_restored_month_is_archived_again_once_its_hold_ends(history):
 def test_restoring_twice_is_harmless(history):
     archive_now()
     archive = ConversationArchive.objects.get(robeing_id="rb8001", period=dt.date(2026, 4, 1))
-    archiving.archive_restore(archive_id=archive.id)
+    restore.restore_archive(archive_id=archive.id)
 
-    again = archiving.archive_restore(archive_id=archive.id)
+    again = restore.restore_archive(archive_id=archive.id)
 
     assert (again.restored, again.already_present) == (0, 0)
     assert ConversationLog.objects.filter(robeing_id="rb8001").count() == 3  # 2 back + 1 recent
@@ -361,7 +382,7 @@ def test_restoring_twice_is_harmless(history):
 def test_a_restore_killed_half_way_is_finished_by_running_it_again(history, monkeypatch):
     archive_now()
     archive = ConversationArchive.objects.get(robeing_id="rb8001", period=dt.date(2026, 3, 1))
-    real_insert = archiving._insert_missing
+    real_insert = restore._insert_missing
     calls = []
 
     def dies_on_the_second_batch(records):
@@ -370,15 +391,15 @@ def test_a_restore_killed_half_way_is_finished_by_running_it_again(history, monk
             raise Killed()
         return real_insert(records)
 
-    monkeypatch.setattr(archiving, "_insert_missing", dies_on_the_second_batch)
+    monkeypatch.setattr(restore, "_insert_missing", dies_on_the_second_batch)
     with pytest.raises(Killed):
-        archiving.archive_restore(archive_id=archive.id, batch_size=2)
+        restore.restore_archive(archive_id=archive.id, batch_size=2)
     archive.refresh_from_db()
     assert archive.state == ArchiveState.RESTORING
     assert archive_now().turns_archived == 0  # archiving keeps off a half restore
-    monkeypatch.setattr(archiving, "_insert_missing", real_insert)
+    monkeypatch.setattr(restore, "_insert_missing", real_insert)
 
-    result = archiving.archive_restore(archive_id=archive.id, batch_size=2)
+    result = restore.restore_archive(archive_id=archive.id, batch_size=2)
 
     assert (result.restored, result.already_present) == (1, 2)
     ids = every_turn_id_everywhere()
@@ -407,17 +428,15 @@ def test_the_archive_file_is_json_lines_of_every_column(history):
     archive = ConversationArchive.objects.get(robeing_id="rb10508")
     raw = gzip.decompress(storages["archives"].open(archive.path, "rb").read())
     record = orjson.loads(raw.splitlines()[0])
-    assert set(record) == set(archiving.ARCHIVE_FIELDS)
+    assert set(record) == set(CONVERSATION_LOG_FIELDS)
 
 
 def test_a_file_no_archive_points_at_is_removed_by_the_next_run(history):
-    from django.core.files.base import ContentFile
-
     archive_now()
     kept = set(ConversationArchive.objects.values_list("path", flat=True))
     storage = storages["archives"]
     # What a run killed before its commit leaves when the month then empties.
-    stray = archiving.archive_path("rb8001", dt.date(2025, 1, 1), 1)
+    stray = files.archive_path("rb8001", dt.date(2025, 1, 1), 1)
     storage.save(stray, ContentFile(b"half written"))
 
     result = archive_now()

@@ -16,7 +16,8 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from conversations import archiving
+from conversations.archiving.files import archive_read
+from conversations.archiving.plan import archive_cutoff, archive_plan
 from conversations.models import ArchiveState, ConversationArchive, ConversationLog
 
 pytestmark = [pytest.mark.postgresql, pytest.mark.django_db(transaction=True)]
@@ -58,7 +59,7 @@ def archive_command(files: Path) -> subprocess.Popen:
         "ALLOWED_HOSTS": "localhost",
     }
     return subprocess.Popen(
-        [sys.executable, "manage.py", "archive_logs", "--batch-size", "25"],
+        [sys.executable, "manage.py", "archive_conversations", "--batch-size", "25"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )  # fmt: skip
 
@@ -75,7 +76,7 @@ def test_archiving_killed_at_any_moment_loses_and_duplicates_nothing(
         },
     }
     ids = seed_old_turns(["rb8001", "rb10508"])
-    months = len(archiving.archive_plan(cutoff=archiving.archive_cutoff()))
+    months = len(archive_plan(cutoff=archive_cutoff()))
     kills = 0
     # Start-up takes about a second; the kills land while it writes, verifies,
     # commits and deletes, at a different point each time.
@@ -96,7 +97,7 @@ def test_archiving_killed_at_any_moment_loses_and_duplicates_nothing(
     archived = [
         record["id"]
         for archive in ConversationArchive.objects.all()
-        for record in archiving.archive_read(archive.path)
+        for record in archive_read(archive.path)
     ]
     assert hot == []
     assert len(archived) == len(set(archived)) == TURNS  # none twice

@@ -148,7 +148,7 @@ def test_the_archive_job_runs_through_the_broker(worker_storages, robeing):
         for _ in range(3)
     ]
 
-    send("conversations.tasks.archive_old_conversations")
+    send("conversations.tasks.archive_conversations")
 
     wait_until(
         lambda: ConversationArchive.objects.filter(state="complete").exists(),
@@ -183,11 +183,11 @@ def test_a_run_that_finds_its_job_already_running_is_refused(worker_storages, ro
     mark = len(worker_storages.lines)
 
     with job_services.locked("archive-job") as held:  # another run, elsewhere
-        send("conversations.tasks.archive_old_conversations")
+        send("conversations.tasks.archive_conversations")
         worker_storages.wait_for_log("not started", since=mark)
         assert held.token in worker_storages.log_since(mark)
         assert not ConversationArchive.objects.exists()
         assert ConversationLog.objects.count() == 1
 
-    send("conversations.tasks.archive_old_conversations")  # the next run does the work
+    send("conversations.tasks.archive_conversations")  # the next run does the work
     wait_until(lambda: ConversationArchive.objects.exists(), 60, "the worker to archive")

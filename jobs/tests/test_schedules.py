@@ -15,7 +15,7 @@ from robeing_site.celery import app
 pytestmark = pytest.mark.django_db
 
 AGGREGATION = "stats.tasks.aggregate_conversation_stats"
-ARCHIVE = "conversations.tasks.archive_old_conversations"
+ARCHIVE = "conversations.tasks.archive_conversations"
 PRIVACY = "privacy.tasks.process_privacy_requests"
 
 

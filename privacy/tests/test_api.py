@@ -11,7 +11,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.tests.factories import UserFactory
-from conversations import archiving
+from conversations.archiving import months
 from conversations.tests.factories import ConversationLogFactory
 from privacy import services
 from privacy.models import ErasureRequest, ExportRequest, RequestStatus
@@ -110,7 +110,7 @@ def exported(staff_client, person, robeing):
         stats_counted_at=now,
     )
     ConversationLogFactory(robeing=robeing, slack_user_id="USOMEONE", message="남의 말")
-    archiving.conversations_archive(older_than_days=90)
+    months.archive_conversations(older_than_days=90)
     created = staff_client.post(EXPORTS, {"user_id": str(person.id)}, format="json").json()
     services.privacy_requests_process()
     return {"id": created["id"], "hot": hot, "old": old}

@@ -10,12 +10,16 @@ from django.core.files.storage import storages
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts import services as account_services
 from accounts.models import User
 from accounts.selectors import user_ids_for_slack_users
 from accounts.tests.factories import UserFactory
-from conversations import archiving
+from conversations import services as conversation_services
+from conversations.archiving import files, manifest, months, restore
 from conversations.models import ConversationArchive, ConversationLog
 from conversations.tests.factories import ConversationLogFactory
+from core.errors import InvalidInput
+from jobs import services as job_services
 from privacy import services
 from privacy.models import ErasureRequest, ExportRequest, RequestStatus
 
@@ -60,7 +64,7 @@ def world(robeing, other_robeing, person):
         turn(robeing, MAY, False),  # an archive without the person: never touched
         turn(robeing, now - dt.timedelta(days=1), False),
     ]
-    archiving.conversations_archive(older_than_days=90)
+    months.archive_conversations(older_than_days=90)
     assert ConversationArchive.objects.count() == 3
     return {"mine": mine, "theirs": theirs}
 
@@ -68,7 +72,7 @@ def world(robeing, other_robeing, person):
 def all_turn_ids() -> set[int]:
     ids = set(ConversationLog.objects.values_list("id", flat=True))
     for archive in ConversationArchive.objects.exclude(path=""):
-        ids |= {r["id"] for r in archiving.archive_read(archive.path)}
+        ids |= {r["id"] for r in files.archive_read(archive.path)}
     return ids
 
 
@@ -115,12 +119,12 @@ def test_the_rewritten_archives_match_their_manifest(world, person):
     erase(user_id=person.id)
 
     for archive in ConversationArchive.objects.exclude(path=""):
-        records = list(archiving.archive_read(archive.path))
+        records = list(files.archive_read(archive.path))
         assert len(records) == archive.row_count
         assert not archive.subjects.filter(slack_user_id="UMINJI").exists()
         assert all(r["slack_user_id"] != "UMINJI" for r in records)
     # Previous generations are gone from the storage.
-    assert not storages["archives"].exists(archiving.archive_path("rb8001", dt.date(2026, 3, 1), 1))
+    assert not storages["archives"].exists(files.archive_path("rb8001", dt.date(2026, 3, 1), 1))
 
 
 def test_the_user_row_is_stripped_of_everything_that_identifies_the_person(world, person):
@@ -202,8 +206,6 @@ def test_after_erasure_no_api_or_admin_page_returns_the_persons_turns(
 
 
 def test_killed_while_deleting_hot_turns_the_next_run_finishes(world, person, monkeypatch):
-    from conversations import services as conversation_services
-
     real = conversation_services.conversation_turns_erase_batch
     calls = []
 
@@ -233,7 +235,7 @@ def test_killed_while_deleting_hot_turns_the_next_run_finishes(world, person, mo
 
 
 def test_killed_while_rewriting_an_archive_the_next_run_finishes(world, person, monkeypatch):
-    real = archiving._commit_generation
+    real = manifest.generation_commit
     calls = []
 
     def dies_on_the_second_archive(*args, **kwargs):
@@ -242,13 +244,13 @@ def test_killed_while_rewriting_an_archive_the_next_run_finishes(world, person, 
             raise Killed()
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(archiving, "_commit_generation", dies_on_the_second_archive)
+    monkeypatch.setattr(manifest, "generation_commit", dies_on_the_second_archive)
     request = services.erasure_request_create(slack_user_id="UMINJI")
     services.privacy_requests_process()
     request.refresh_from_db()
     assert request.status == RequestStatus.FAILED
     assert request.counts["archives_rewritten"] == 1
-    monkeypatch.setattr(archiving, "_commit_generation", real)
+    monkeypatch.setattr(manifest, "generation_commit", real)
 
     services.privacy_requests_process()
 
@@ -263,8 +265,6 @@ def test_killed_after_the_user_row_was_stripped_the_next_run_still_knows_who(
 ):
     # The Slack id lives only on the user row; once stripped, only the request's
     # resolved ids still say which turns are theirs.
-    from accounts import services as account_services
-
     real = account_services.user_anonymise
 
     def strips_then_dies(**kwargs):
@@ -287,8 +287,6 @@ def test_killed_after_the_user_row_was_stripped_the_next_run_still_knows_who(
 
 
 def test_an_erasure_waits_while_an_archive_run_holds_the_archives(world, person):
-    from jobs import services as job_services
-
     request = services.erasure_request_create(user_id=person.id)
     with job_services.locked("archive-job"):
         with pytest.raises(job_services.JobAlreadyRunning):
@@ -316,8 +314,6 @@ def test_a_request_has_a_deadline_thirty_days_after_receipt(person):
 
 
 def test_a_request_must_name_exactly_one_known_identity(person):
-    from core.errors import InvalidInput
-
     with pytest.raises(InvalidInput):
         services.erasure_request_create()
     with pytest.raises(InvalidInput):
@@ -345,16 +341,14 @@ def test_a_half_restored_archive_cannot_bring_an_erased_persons_turns_back(
     world, person, monkeypatch
 ):
     march = ConversationArchive.objects.get(robeing_id="rb8001", period=dt.date(2026, 3, 1))
-    real = archiving._insert_missing
-    monkeypatch.setattr(
-        archiving, "_insert_missing", lambda records: (_ for _ in ()).throw(Killed())
-    )
+    real = restore._insert_missing
+    monkeypatch.setattr(restore, "_insert_missing", lambda records: (_ for _ in ()).throw(Killed()))
     with pytest.raises(Killed):
-        archiving.archive_restore(archive_id=march.id)
-    monkeypatch.setattr(archiving, "_insert_missing", real)
+        restore.restore_archive(archive_id=march.id)
+    monkeypatch.setattr(restore, "_insert_missing", real)
 
     erase(user_id=person.id)
-    archiving.archive_restore(archive_id=march.id)  # the operator finishes the restore
+    restore.restore_archive(archive_id=march.id)  # the operator finishes the restore
 
     assert all_turn_ids() == {t.id for t in world["theirs"]}
     assert not ConversationLog.objects.filter(slack_user_id="UMINJI").exists()

@@ -7,7 +7,7 @@ import datetime as dt
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from conversations import archiving
+from conversations.archiving import manifest, restore
 from core.errors import ApplicationError
 from jobs.progress import CommandProgress
 from jobs.services import JobAlreadyRunning
@@ -30,7 +30,7 @@ class Command(BaseCommand):
         found = self._find(archive, month)
         progress = CommandProgress(self.stdout, verb="restoring")
         try:
-            result = archiving.archive_restore(
+            result = restore.restore_archive(
                 archive_id=found.id, hold_days=hold_days, progress=progress
             )
         except JobAlreadyRunning as busy:
@@ -55,12 +55,12 @@ class Command(BaseCommand):
             if month is None:
                 if not archive.isdigit():
                     raise CommandError("Give an archive id, or a robeing id and a month (YYYY-MM).")
-                return archiving.archive_get(archive_id=int(archive))
+                return manifest.archive_get(archive_id=int(archive))
             try:
                 year, number = (int(part) for part in month.split("-"))
                 period = dt.date(year, number, 1)
             except ValueError:
                 raise CommandError(f"{month!r} is not a month like 2026-05.") from None
-            return archiving.archive_get(robeing_id=archive, period=period)
+            return manifest.archive_get(robeing_id=archive, period=period)
         except ApplicationError as exc:
             raise CommandError(str(exc)) from None

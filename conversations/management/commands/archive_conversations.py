@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from conversations import archiving
+from conversations.archiving import months, plan
 from jobs.progress import CommandProgress
 from jobs.services import JobAlreadyRunning
 
@@ -27,13 +27,13 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, dry_run: bool, older_than_days, robeing, batch_size, **options) -> None:
-        cutoff = archiving.archive_cutoff(older_than_days=older_than_days)
+        cutoff = plan.archive_cutoff(older_than_days=older_than_days)
         if dry_run:
-            self._show_plan(archiving.archive_plan(cutoff=cutoff, robeing_id=robeing), cutoff)
+            self._show_plan(plan.archive_plan(cutoff=cutoff, robeing_id=robeing), cutoff)
             return
         progress = CommandProgress(self.stdout, verb="archiving")
         try:
-            result = archiving.conversations_archive(
+            result = months.archive_conversations(
                 older_than_days=older_than_days,
                 robeing_id=robeing,
                 batch_size=batch_size,
@@ -62,27 +62,27 @@ class Command(BaseCommand):
                 "and move on a later run."
             )
 
-    def _show_plan(self, plan: list[archiving.PlannedArchive], cutoff) -> None:
+    def _show_plan(self, planned: list[plan.PlannedArchive], cutoff) -> None:
         self.stdout.write(
             f"Dry run: turns older than {timezone.localtime(cutoff):%Y-%m-%d %H:%M %Z}. "
             "Nothing is changed."
         )
-        if not plan:
+        if not planned:
             self.stdout.write("Nothing to archive.")
             return
         self.stdout.write(
             f"{'robeing':<16} {'month':<8} {'to move':>10} {'waiting':>9} {'in archive':>11}"
         )
-        for item in plan:
+        for item in planned:
             self.stdout.write(
                 f"{item.robeing_id:<16} {item.period:%Y-%m}  {item.turns:>10,} "
                 f"{item.uncounted:>9,} {item.existing_turns:>11,}"
             )
-        total = sum(item.turns for item in plan)
+        total = sum(item.turns for item in planned)
         self.stdout.write(
-            f"Would archive {total:,} turns in {sum(1 for i in plan if i.turns)} archives."
+            f"Would archive {total:,} turns in {sum(1 for i in planned if i.turns)} archives."
         )
-        if any(item.uncounted for item in plan):
+        if any(item.uncounted for item in planned):
             self.stdout.write(
                 "(waiting: not yet counted by the stats aggregation; they move on a later run)"
             )
