@@ -7,8 +7,9 @@ import logging
 import uuid
 from collections.abc import Callable, Iterator
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
+from accounts import selectors as account_selectors
 from conversations.archiving import files, manifest
 from conversations.models import ArchiveState, ConversationArchive
 from jobs import services as job_services
@@ -98,13 +99,12 @@ def archived_turns_of_subject(
 def _archives_of_subject(
     user_ids: set[uuid.UUID], slack_user_ids: set[str]
 ) -> QuerySet[ConversationArchive]:
-    match = Q()
-    if user_ids:
-        match |= Q(subjects__user_id__in=user_ids)
-    if slack_user_ids:
-        match |= Q(subjects__slack_user_id__in=slack_user_ids)
-    if not match:
-        return ConversationArchive.objects.none()
+    match = account_selectors.person_filter(
+        user_ids=user_ids,
+        slack_user_ids=slack_user_ids,
+        user_field="subjects__user_id",
+        slack_user_field="subjects__slack_user_id",
+    )
     return (
         ConversationArchive.objects.filter(match)
         .exclude(path="")

@@ -11,6 +11,7 @@ from django.utils import timezone
 from conversations.archiving import months
 from conversations.models import ConversationArchive
 from conversations.tests.factories import ConversationLogFactory
+from jobs import services as job_services
 
 pytestmark = pytest.mark.django_db
 
@@ -71,8 +72,6 @@ def test_operators_cannot_edit_or_delete_the_manifest(client, superuser, archive
 
 
 def test_job_locks_are_listed_for_operators(client, superuser):
-    from jobs import services as job_services
-
     client.force_login(superuser)
     with job_services.locked("archive-job"):
         page = client.get(reverse("admin:jobs_joblock_changelist"))
