@@ -26,8 +26,9 @@ What it compares, in one run, on 127.0.0.1 only:
 
 Run (PostgreSQL on 127.0.0.1:5432, Redis on 6379, `apt-get install wrk`):
 
-    .venv/bin/python bench/ingest.py            # 3 rounds x 8 s: about 5 minutes
-    .venv/bin/python bench/ingest.py --quick    # 1 round x 3 s: about 1.5 minutes
+    .venv/bin/python bench/ingest.py            # 3 rounds x 8 s per side and case: ~4 min
+    .venv/bin/python bench/ingest.py --quick    # 1 round x 3 s, 2 batches: ~1.5 min
+    .venv/bin/python bench/ingest.py --seconds 10 --rounds 5   # steadier medians: ~8 min
 
 It flushes Redis database 13, creates and drops `robeing_bench` and
 `robeing_bench_bare`, and stops by itself; it prints Markdown tables for the
