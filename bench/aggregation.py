@@ -28,26 +28,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import statistics
-import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
-import psycopg
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.ingest import (  # noqa: E402
-    PG,
-    PYTHON,
-    ROOT,
-    env_for,
-    free_port,
-    gunicorn,
-    wrk_round,
-)
+from bench import common  # noqa: E402
 
 DB_NAME = "robeing_bench_growth"
 NEW_TURNS = 100_000
@@ -67,40 +56,6 @@ NEW = FILL_SQL.format(
 )
 
 
-def recreate_database() -> str:
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {DB_NAME}")
-    return f"{PG}/{DB_NAME}"
-
-
-def drop_database() -> None:
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
-
-
-def manage(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run(
-        [PYTHON, "manage.py", *args], cwd=ROOT, env=env, check=True, capture_output=True, text=True
-    )
-    return done.stdout
-
-
-def insert_rows(db_url: str, sql: str, count: int, start: int) -> None:
-    """`count` rows in 1M-row statements, then VACUUM ANALYZE (as autovacuum would)."""
-    with psycopg.connect(db_url, autocommit=True) as conn:
-        for first in range(start, start + count, 1_000_000):
-            last = min(first + 999_999, start + count - 1)
-            conn.execute(sql, (first, last))
-            print(f"  ... rows {first:,}-{last:,}", file=sys.stderr)
-        conn.execute("VACUUM ANALYZE conversation_log")
-
-
-def table_size(db_url: str) -> int:
-    with psycopg.connect(db_url) as conn:
-        return conn.execute("SELECT count(*) FROM conversation_log").fetchone()[0]
-
-
 AGGREGATE = (
     "import time; from stats import services; t = time.perf_counter(); "
     "r = services.conversation_stats_aggregate(batch_size=1000, max_batches=1_000_000); "
@@ -109,17 +64,17 @@ AGGREGATE = (
 
 
 def aggregation_rate(env: dict[str, str]) -> tuple[int, float]:
-    turns, seconds = manage(env, "shell", "-c", AGGREGATE).split()[-2:]
+    turns, seconds = common.shell(env, AGGREGATE)[-2:]
     return int(turns), int(turns) / float(seconds)
 
 
 def measure_at(db_url: str, env: dict[str, str], size: int, next_id: int) -> tuple[float, int]:
     """Grow the table to `size` counted rows, add NEW_TURNS new ones, count them."""
-    missing = size - table_size(db_url)
+    missing = size - common.row_count(db_url)
     print(f"filling to {size:,} turns (+{missing:,})", file=sys.stderr)
-    insert_rows(db_url, OLD, missing, next_id)
+    common.insert_series(db_url, OLD, missing, next_id)
     next_id += missing
-    insert_rows(db_url, NEW, NEW_TURNS, next_id)
+    common.insert_series(db_url, NEW, NEW_TURNS, next_id)
     next_id += NEW_TURNS
     turns, rate = aggregation_rate(env)
     if turns != NEW_TURNS:
@@ -133,12 +88,19 @@ TASK_BODY = json.dumps(
 
 
 def xp_awards(env: dict[str, str], key: str, rounds: int, seconds: int) -> list[float]:
-    port = free_port()
-    with gunicorn(env, port):
+    port = common.free_port()
+    with common.gunicorn(env, port):
         url = f"http://127.0.0.1:{port}/api/v1/robeings/rb8001/tasks/"
         headers = {"Authorization": f"Api-Key {key}"}
-        wrk_round(url, headers, 3, 8, TASK_BODY)  # warm-up
-        return [wrk_round(url, headers, seconds, 8, TASK_BODY) for _ in range(rounds)]
+        common.wrk_round(url, headers, 3, 8, awards_script())  # warm-up
+        return [
+            common.wrk_round(url, headers, seconds, 8, awards_script()).rate for _ in range(rounds)
+        ]
+
+
+def awards_script() -> str:
+    # A fresh prefix per round: every task_id is new, so every request awards XP.
+    return common.unique_ids_script(TASK_BODY, uuid.uuid4().hex)
 
 
 def main() -> None:
@@ -151,27 +113,25 @@ def main() -> None:
     if shutil.which("wrk") is None:
         sys.exit("wrk is needed: apt-get install wrk")
     small, large = (100_000, 1_000_000) if args.small else (1_000_000, 10_000_000)
-    db_url = recreate_database()
-    env = env_for(db_url)
+    db_url = common.database_recreate(DB_NAME)
+    env = common.project_env(db_url, redis_db=13)
     try:
-        manage(env, "migrate", "--noinput")
-        key = manage(env, "robeing_key", "create", "rb8001").strip().splitlines()[-1]
-        manage(env, "robeing_key", "create", "rb10508")
+        common.manage(env, "migrate", "--noinput")
+        key = common.manage(env, "robeing_key", "create", "rb8001").strip().splitlines()[-1]
+        common.manage(env, "robeing_key", "create", "rb10508")
         started = time.monotonic()
         small_rate, next_id = measure_at(db_url, env, small, 1)
         large_rate, _ = measure_at(db_url, env, large, next_id)
         awards = xp_awards(env, key, rounds=3, seconds=10)
-        verify = manage(env, "stats_verify").strip()
+        verify = common.manage(env, "stats_verify").strip()
         report(small, large, small_rate, large_rate, awards, verify, time.monotonic() - started)
     finally:
         if not args.keep:
-            drop_database()
+            common.database_drop(DB_NAME)
 
 
 def report(small, large, small_rate, large_rate, awards, verify, elapsed) -> None:
-    with psycopg.connect(f"{PG}/postgres") as conn:
-        version = conn.execute("SHOW server_version").fetchone()[0]
-    print(f"\nnproc={os.cpu_count()}  PostgreSQL {version}  command: {' '.join(sys.argv)}")
+    print(f"\n{common.run_header()}")
     print("\n| measure | result |")
     print("|---|---|")
     for size, rate in ((small, small_rate), (large, large_rate)):

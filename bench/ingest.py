@@ -1,26 +1,38 @@
 """Ingestion benchmark: the real endpoints against their baselines, side by side.
 
-What it compares, in one run against one throwaway PostgreSQL database:
+What it compares, in one run, on 127.0.0.1 only:
 
-1. Single-turn ingestion, requests/s: `POST /api/v1/robeings/rb8001/conversations/`
-   (API key auth, validation, PII masking, idempotent insert) against a bare
-   Django view doing one ORM insert of the same payload (bench/bare_view.py).
-   Both are served by the same gunicorn process (2 gthread workers x 4 threads)
-   and loaded by wrk on loopback with the same concurrency; every request has a
-   unique event_id. Rounds alternate real/bare so that drift on this noisy
-   machine hits both; the medians' ratio is the figure. Target: >= 1.0.
-2. Batch ingestion, rows/s: 1,000-turn `POST .../conversations/batch/` requests,
-   sent one after another, against psycopg COPY of the same rows in
-   1,000-row transactions from this process. Rounds alternate, so both write
-   into the same, growing table with the same indexes. Target: >= 0.5.
+1. Single turn, requests/s: Robeing Console's `POST /api/v1/robeings/rb8001/
+   conversations/` (API key, pydantic validation, settings read, PII masking,
+   idempotent INSERT ... ON CONFLICT) against a separate bare Django project
+   (bench/bare_project/: one middleware, no auth, no cache) whose view does
+   json.loads, one ORM create() in autocommit and, when the event_id is
+   already stored (IntegrityError on the unique index), a get() of the
+   original, answering the row as JSON (201, or 200 for a retry).
+   Each side has its own gunicorn and its own database: `robeing_bench` is
+   migrated, then copied as `robeing_bench_bare` (CREATE DATABASE ... TEMPLATE),
+   so both start with the same table, eleven indexes, foreign keys and rows.
+   Four cases: gunicorn `sync` (3 workers) and `gthread` (2 workers x 4
+   threads), each with 0% retries (every event_id new) and 50% retries (every
+   other request repeats an event_id stored before the round, from a pool of
+   20,000 seeded into both databases, as Slack retries). wrk -t2 -c16, the
+   same Lua request sequence for both sides; rounds alternate real/bare; the
+   medians' ratio real/bare is the figure. Target: >= 1.0 each. After every
+   round the rows added must match the fresh requests wrk counted.
+2. Batch, rows/s: 1,000-turn `POST .../conversations/batch/` requests, sent one
+   after another to the real (gthread) server, against psycopg COPY of the
+   same rows in 1,000-row transactions from this process, into the same
+   table. Rounds alternate. Target: >= 0.5.
 
-Run (PostgreSQL on 127.0.0.1:5432, wrk installed: `apt-get install wrk`):
+Run (PostgreSQL on 127.0.0.1:5432, Redis on 6379, `apt-get install wrk`):
 
-    .venv/bin/python bench/ingest.py            # about 2.5 minutes
-    .venv/bin/python bench/ingest.py --seconds 5 --rounds 2   # a quick look
+    .venv/bin/python bench/ingest.py            # 3 rounds x 8 s per side and case: ~4 min
+    .venv/bin/python bench/ingest.py --quick    # 1 round x 3 s, 2 batches: ~1.5 min
+    .venv/bin/python bench/ingest.py --seconds 10 --rounds 5   # steadier medians: ~8 min
 
-It creates and drops the database `robeing_bench`, targets 127.0.0.1 only, and
-stops by itself.
+It flushes Redis database 13, creates and drops `robeing_bench` and
+`robeing_bench_bare`, and stops by itself; it prints Markdown tables for the
+README.
 """
 
 from __future__ import annotations
@@ -30,22 +42,31 @@ import http.client
 import json
 import os
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from contextlib import contextmanager
+from contextlib import ExitStack
+from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
+from psycopg.types.json import Jsonb
 
-ROOT = Path(__file__).resolve().parent.parent
-PG = "postgres://postgres@127.0.0.1:5432"
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench import common  # noqa: E402
+
 DB_NAME = "robeing_bench"
-PYTHON = sys.executable
+BARE_DB_NAME = "robeing_bench_bare"
+REDIS_DB = 13
+BENCH_DIR = Path(__file__).resolve().parent
+TURN_PATH = "/api/v1/robeings/rb8001/conversations/"
+POOL_SIZE = 20_000  # stored events that the retries repeat
+WORKERS = {"sync -w 3": common.SYNC, "gthread -w 2 --threads 4": common.GTHREAD}
+RETRY_SHARES = (0, 50)  # percent of requests that repeat a stored event_id
+WRK_THREADS = 2
+
 MESSAGE = (
     "안녕하세요, 다음 주 월요일 오전 10시에 예정된 분기 보고서 검토 회의 자료를 미리 받아볼 수 "
     "있을까요? 지난번 회의에서 논의한 매출 추이와 신규 고객 온보딩 현황도 함께 정리해 주시면 "
@@ -55,18 +76,15 @@ RESPONSE = (
     "네, 월요일 오전 10시 분기 보고서 검토 회의 자료를 정리해 드릴게요. 매출 추이, 신규 고객 "
     "온보딩 현황, 마케팅 캠페인 결과 요약을 한 문서로 묶어 금요일 오후까지 공유하겠습니다."
 )
-WRK_SCRIPT = """
-local counter = 0
-local prefix = string.format("%x", math.random(0, 0xffffff)) .. "-" .. os.time()
-function setup(thread)
-  thread:set("tid", tostring(math.random(0, 0xffffff)))
-end
-function request()
-  counter = counter + 1
-  local body = string.format(BODY_LITERAL, prefix .. "-" .. tid .. "-" .. counter)
-  return wrk.format("POST", nil, nil, body)
-end
-"""
+# What a Slack bot sends along with a single turn (English keys and values).
+METADATA = {
+    "source": "slack",
+    "team_id": "T0BENCH01",
+    "client_msg_id": "8f14e45f-ceea-467f-a0e6-0d2b3a1c9e11",
+    "bot_version": "robeing-bot 2.3.1",
+    "locale": "ko-KR",
+    "topic": "Q3 report review, onboarding status, marketing campaign summary",
+}
 
 
 def payload(event_id: str) -> dict:
@@ -83,119 +101,114 @@ def payload(event_id: str) -> dict:
     }
 
 
-def env_for(db_url: str) -> dict[str, str]:
-    return {
-        **os.environ,
-        "DATABASE_URL": db_url,
-        # As in production: Redis holds the shared cache (settings versions).
-        "REDIS_URL": "redis://127.0.0.1:6379/13",
-        "DEBUG": "false",
-        "SECRET_KEY": "bench-only-secret",
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "LOG_LEVEL": "WARNING",
-        "DJANGO_SETTINGS_MODULE": "bench.settings",
-        "PYTHONPATH": str(ROOT),
+def single_turn(event_id: str) -> dict:
+    return {**payload(event_id), "metadata": METADATA}
+
+
+# The stored events that retries repeat: the single-turn body with event_id
+# pool-0 .. pool-(POOL_SIZE-1), in robeing_bench before it is copied.
+POOL_SQL = """
+INSERT INTO conversation_log (robeing_id, channel_id, channel_type, thread_ts, message, response,
+    intent, confidence, "timestamp", slack_user_id, event_id, metadata, created_at)
+SELECT 'rb8001', %(channel_id)s, %(channel_type)s, %(thread_ts)s, %(message)s, %(response)s,
+    %(intent)s, %(confidence)s, now(), %(slack_user_id)s, 'pool-' || g, %(metadata)s, now()
+FROM generate_series(0, %(size)s - 1) AS g
+"""
+
+# Every REPEAT_EVERY-th request of a wrk thread repeats a pool event, each
+# thread walking its own slice of the pool from START; the others are new.
+RETRY_LUA = """
+local counter = 0
+local threads = 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("tid", threads)
+end
+function request()
+  counter = counter + 1
+  local id
+  if REPEAT_EVERY > 0 and counter % REPEAT_EVERY == 0 then
+    local slot = START + (tid - 1) * SLICE + counter / REPEAT_EVERY
+    id = string.format("pool-%d", slot % POOL_SIZE)
+  else
+    id = PREFIX .. "-" .. tid .. "-" .. counter
+  end
+  return wrk.format("POST", nil, nil, string.format(BODY, id))
+end
+"""
+
+
+def retry_script(retry_share: int, start: int) -> str:
+    body = json.dumps(single_turn("EVENT_ID"), ensure_ascii=False).replace("EVENT_ID", "%s")
+    values = {
+        "REPEAT_EVERY": str({0: 0, 50: 2}[retry_share]),
+        "START": str(start),
+        "SLICE": str(POOL_SIZE // WRK_THREADS),
+        "POOL_SIZE": str(POOL_SIZE),
+        "PREFIX": common.lua_string(uuid.uuid4().hex),  # new ids unique to the run
+        "BODY": common.lua_string(body),
     }
+    script = RETRY_LUA
+    for name, value in values.items():
+        script = script.replace(name, value)
+    return script
 
 
-def recreate_database() -> str:
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {DB_NAME}")
-    return f"{PG}/{DB_NAME}"
+@dataclass(frozen=True)
+class Side:
+    name: str
+    port: int
+    headers: dict[str, str]
+    db_url: str
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}{TURN_PATH}"
 
 
-def drop_database() -> None:
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
-
-
-def manage(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run(
-        [PYTHON, "manage.py", *args], cwd=ROOT, env=env, check=True, capture_output=True, text=True
-    )
-    return done.stdout
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@contextmanager
-def gunicorn(env: dict[str, str], port: int):
-    server = subprocess.Popen(
-        [
-            PYTHON,
-            "-m",
-            "gunicorn",
-            "robeing_site.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "2",
-            "--worker-class",
-            "gthread",
-            "--threads",
-            "4",
-            "--log-level",
-            "warning",
-            "--chdir",
-            str(ROOT),
-        ],  # fmt: skip
-        env=env,
-    )
+def post_turn(side: Side, event_id: str) -> tuple[int, dict]:
+    conn = http.client.HTTPConnection("127.0.0.1", side.port, timeout=30)
     try:
-        wait_until_up(port)
-        yield
+        body = json.dumps(single_turn(event_id)).encode()
+        headers = {**side.headers, "Content-Type": "application/json"}
+        conn.request("POST", TURN_PATH, body, headers)
+        response = conn.getresponse()
+        return response.status, json.loads(response.read())
     finally:
-        server.terminate()
-        server.wait(timeout=20)
+        conn.close()
 
 
-def wait_until_up(port: int) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError("gunicorn did not start")
+def smoke_check(side: Side) -> None:
+    """A new event answers 201; a stored one 200 with the original row."""
+    status, row = post_turn(side, f"smoke-{uuid.uuid4().hex}")
+    if status != 201:
+        raise RuntimeError(f"{side.name}: new turn answered {status}: {row}")
+    status, row = post_turn(side, "pool-0")
+    if status != 200 or row.get("event_id") != "pool-0" or row.get("message") != MESSAGE:
+        raise RuntimeError(f"{side.name}: retry answered {status}: {str(row)[:300]}")
 
 
-def wrk_round(
-    url: str, headers: dict[str, str], seconds: int, connections: int, body: str | None = None
-) -> float:
-    """Requests/s of one wrk run; fails loudly if any response was not 2xx.
-    `body` is a JSON template whose `%s` wrk fills with a unique id per request."""
-    if body is None:
-        body = json.dumps(payload("EVENT_ID"), ensure_ascii=False).replace("EVENT_ID", "%s")
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        # A JSON string literal is also a valid Lua one (UTF-8 kept as is).
-        script.write(WRK_SCRIPT.replace("BODY_LITERAL", json.dumps(body, ensure_ascii=False)))
-    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "-s", script.name]
-    command += ["-H", "Content-Type: application/json"]
-    for name, value in headers.items():
-        command += ["-H", f"{name}: {value}"]
-    out = subprocess.run([*command, url], check=True, capture_output=True, text=True).stdout
-    os.unlink(script.name)
-    if "Non-2xx" in out:
-        raise RuntimeError(f"non-2xx responses from {url}:\n{out}")
-    return float(out.split("Requests/sec:")[1].split()[0])
+def measured_round(side: Side, seconds: int, connections: int, script: str, share: int) -> float:
+    """Requests/s of one wrk round; checks that only the new events added rows."""
+    before = common.row_count(side.db_url)
+    result = common.wrk_round(side.url, side.headers, seconds, connections, script, WRK_THREADS)
+    added = common.row_count(side.db_url) - before
+    expected = result.requests * (100 - share) / 100
+    # Requests still in flight when wrk stops are stored but not counted.
+    if abs(added - expected) > 2 * connections:
+        raise RuntimeError(f"{side.name}: {added} rows added, expected about {expected:.0f}")
+    return result.rate
 
 
-def single_turn(port: int, key: str, rounds: int, seconds: int, connections: int) -> dict:
-    base = f"http://127.0.0.1:{port}"
-    real = (f"{base}/api/v1/robeings/rb8001/conversations/", {"Authorization": f"Api-Key {key}"})
-    bare = (f"{base}/bench/bare-insert/", {})
-    for url, headers in (real, bare):  # warm-up: connections, caches, JIT-free but page cache
-        wrk_round(url, headers, 3, connections)
-    results: dict[str, list[float]] = {"real": [], "bare": []}
-    for _ in range(rounds):
-        results["real"].append(wrk_round(*real, seconds, connections))
-        results["bare"].append(wrk_round(*bare, seconds, connections))
+def single_turn_case(sides: list[Side], share: int, args: argparse.Namespace) -> dict:
+    for side in sides:  # warm-up: worker imports, connections, caches, prepared statements
+        measured_round(side, 2, args.connections, retry_script(share, 0), share)
+    results: dict[str, list[float]] = {side.name: [] for side in sides}
+    for index in range(args.rounds):
+        script = retry_script(share, start=index * 4999)  # the same sequence for both sides
+        for side in sides:
+            rate = measured_round(side, args.seconds, args.connections, script, share)
+            results[side.name].append(rate)
     return results
 
 
@@ -220,21 +233,20 @@ def post_batches(port: int, key: str, batches: int) -> float:
     return batches * 1000 / elapsed
 
 
-COPY_COLUMNS = (
-    "robeing_id", "channel_id", "channel_type", "thread_ts", "message", "response", "intent",
-    "confidence", "timestamp", "slack_user_id", "event_id", "metadata", "created_at",
-)  # fmt: skip
+COPY_SQL = (
+    "COPY conversation_log (robeing_id, channel_id, channel_type, thread_ts, message, response, "
+    "intent, confidence, timestamp, slack_user_id, event_id, metadata, created_at) FROM STDIN"
+)
 
 
 def copy_batches(db_url: str, batches: int) -> float:
     """Rows/s of raw psycopg COPY of the same rows, 1,000 per transaction."""
     rows = [batch_rows(1000) for _ in range(batches)]
-    sql = f"COPY conversation_log ({', '.join(COPY_COLUMNS)}) FROM STDIN"
     with psycopg.connect(db_url) as conn:
         started = time.perf_counter()
         for batch in rows:
             now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-            with conn.cursor() as cursor, cursor.copy(sql) as copy:
+            with conn.cursor() as cursor, cursor.copy(COPY_SQL) as copy:
                 for r in batch:
                     copy.write_row(
                         ("rb8001", r["channel_id"], r["channel_type"], r["thread_ts"], r["message"],
@@ -255,53 +267,156 @@ def batch(port: int, key: str, db_url: str, rounds: int, batches: int) -> dict:
     return results
 
 
-def report(single: dict, batched: dict, args: argparse.Namespace) -> None:
-    real, bare = statistics.median(single["real"]), statistics.median(single["bare"])
+def seed_pool(db_url: str) -> None:
+    params = {**single_turn(""), "metadata": Jsonb(METADATA), "size": POOL_SIZE}
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        conn.execute(POOL_SQL, params)
+        conn.execute("VACUUM ANALYZE conversation_log")
+
+
+SCHEMA_SQL = """
+SELECT 'index', indexname, indexdef FROM pg_indexes WHERE tablename = 'conversation_log'
+UNION ALL
+SELECT 'constraint', conname, pg_get_constraintdef(oid) FROM pg_constraint
+WHERE conrelid = 'conversation_log'::regclass
+ORDER BY 1, 2
+"""
+
+
+def same_schema(real_url: str, bare_url: str) -> str:
+    """Fails unless both databases hold the same indexes and constraints."""
+    with psycopg.connect(real_url) as real, psycopg.connect(bare_url) as bare:
+        schema = real.execute(SCHEMA_SQL).fetchall()
+        if schema != bare.execute(SCHEMA_SQL).fetchall():
+            raise RuntimeError("the two databases differ in indexes or constraints")
+        rows = [common.row_count(url) for url in (real_url, bare_url)]
+    if rows[0] != rows[1]:
+        raise RuntimeError(f"the two databases start with different rows: {rows}")
+    indexes = [definition for kind, _, definition in schema if kind == "index"]
+    btree = sum(" USING btree " in d for d in indexes)
+    gin = sum(" USING gin " in d for d in indexes)
+    fks = sum(d.startswith("FOREIGN KEY") for kind, _, d in schema if kind == "constraint")
+    return (
+        f"both databases: {len(indexes)} indexes ({btree} b-tree, {gin} GIN), "
+        f"{fks} foreign keys, {rows[0]:,} rows"
+    )
+
+
+def redis_flush() -> None:
+    import redis
+
+    redis.Redis.from_url(f"redis://127.0.0.1:6379/{REDIS_DB}").flushdb()
+
+
+def bare_env() -> dict[str, str]:
+    # Only bench/ on the path: the bare project cannot import Robeing Console.
+    inherited = {
+        name: value
+        for name, value in os.environ.items()
+        if name not in ("PYTHONPATH", "DJANGO_SETTINGS_MODULE", "DATABASE_URL", "REDIS_URL")
+    }
+    return {
+        **inherited,
+        "DJANGO_SETTINGS_MODULE": "bare_project.settings",
+        "BARE_DATABASE_NAME": BARE_DB_NAME,
+        "PYTHONPATH": str(BENCH_DIR),
+    }
+
+
+def run_cases(real_env: dict[str, str], key: str, args: argparse.Namespace) -> tuple[dict, dict]:
+    """Every (worker class, retry share) case, then the batch measure on gthread."""
+    single: dict[tuple[str, int], dict] = {}
+    batched: dict = {}
+    for label, workers in WORKERS.items():
+        real = Side("real", common.free_port(), {"Authorization": f"Api-Key {key}"},
+                    common.database_url(DB_NAME))  # fmt: skip
+        bare = Side("bare", common.free_port(), {}, common.database_url(BARE_DB_NAME))
+        with ExitStack() as servers:
+            servers.enter_context(common.gunicorn(real_env, real.port, workers=workers))
+            servers.enter_context(
+                common.gunicorn(
+                    bare_env(),
+                    bare.port,
+                    app="bare_project.wsgi:application",
+                    chdir=BENCH_DIR,
+                    workers=workers,
+                )  # fmt: skip
+            )
+            for side in (real, bare):
+                smoke_check(side)
+            for share in RETRY_SHARES:
+                print(f"{label}, {share}% retries ...", file=sys.stderr)
+                single[(label, share)] = single_turn_case([real, bare], share, args)
+            if workers == common.GTHREAD:
+                print("batches ...", file=sys.stderr)
+                batched = batch(real.port, key, real.db_url, args.rounds, args.batches)
+    return single, batched
+
+
+def report(single: dict, batched: dict, schema: str, args: argparse.Namespace) -> None:
+    print(f"\n{common.run_header()}")
+    print(schema)
+    print(
+        f"\nSingle turn: wrk -t{WRK_THREADS} -c{args.connections}, {args.rounds} x "
+        f"{args.seconds} s per side, alternating, medians.\n"
+    )
+    print("| case | Robeing Console req/s | bare req/s | ratio | target |")
+    print("|---|---|---|---|---|")
+    for (label, share), results in single.items():
+        real, bare = statistics.median(results["real"]), statistics.median(results["bare"])
+        print(
+            f"| {label}, {share}% retries | {real:,.0f} | {bare:,.0f} | {real / bare:.2f} "
+            "| >= 1.0 |"
+        )
     api, copy = statistics.median(batched["api"]), statistics.median(batched["copy"])
-    with psycopg.connect(f"{PG}/postgres") as conn:
-        version = conn.execute("SHOW server_version").fetchone()[0]
-    print(f"\nnproc={os.cpu_count()}  PostgreSQL {version}  command: {' '.join(sys.argv)}")
-    print("\n| measure | robeing console | baseline | ratio | target |")
+    print("\n| measure | Robeing Console | baseline | ratio | target |")
     print("|---|---|---|---|---|")
     print(
-        f"| single turn, requests/s (wrk -c{args.connections}, "
-        f"{args.rounds}x{args.seconds}s, median) "
-        f"| {real:,.0f} | {bare:,.0f} (bare ORM insert view) | {real / bare:.2f} | >= 1.0 |"
+        f"| batch of 1,000 turns, rows/s ({args.rounds} x {args.batches} batches, median) "
+        f"| {api:,.0f} | {copy:,.0f} (psycopg COPY, 1,000 rows per transaction) "
+        f"| {api / copy:.2f} | >= 0.5 |"
     )
-    print(
-        f"| batch of 1,000, rows/s ({args.rounds}x{args.batches} batches, median) "
-        f"| {api:,.0f} | {copy:,.0f} (psycopg COPY) | {api / copy:.2f} | >= 0.5 |"
-    )
-    print(f"\nrounds: real {single['real']} bare {single['bare']}")
+    print("\nrounds (requests/s):")
+    for (label, share), results in single.items():
+        real, bare = [round(x) for x in results["real"]], [round(x) for x in results["bare"]]
+        print(f"  {label}, {share}% retries: real {real} bare {bare}")
     api_rounds = [round(x) for x in batched["api"]]
-    print(f"rounds: batch API {api_rounds} COPY {[round(x) for x in batched['copy']]}")
+    print(f"  batch API {api_rounds} COPY {[round(x) for x in batched['copy']]} (rows/s)")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
-    parser.add_argument("--seconds", type=int, default=10, help="length of one wrk round")
-    parser.add_argument("--rounds", type=int, default=3, help="rounds of each side")
-    parser.add_argument("--connections", type=int, default=8, help="wrk connections")
+    parser.add_argument("--seconds", type=int, default=8, help="length of one wrk round")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of each side per case")
+    parser.add_argument("--connections", type=int, default=16, help="wrk connections")
     parser.add_argument("--batches", type=int, default=5, help="1,000-turn batches per round")
-    parser.add_argument("--keep", action="store_true", help="keep the robeing_bench database")
+    parser.add_argument("--quick", action="store_true", help="1 round x 3 s, 2 batches")
+    parser.add_argument("--keep", action="store_true", help="keep both databases")
     args = parser.parse_args()
+    if args.quick:
+        args.seconds, args.rounds, args.batches = 3, 1, 2
     if shutil.which("wrk") is None:
         sys.exit("wrk is needed: apt-get install wrk")
-    db_url = recreate_database()
-    env = env_for(db_url)
+    started = time.monotonic()
+    var_dir = tempfile.mkdtemp(prefix="robeing-bench-var-")
     try:
-        manage(env, "migrate", "--noinput")
-        key = manage(env, "robeing_key", "create", "rb8001").strip().splitlines()[-1]
-        port = free_port()
-        with gunicorn(env, port):
-            single = single_turn(port, key, args.rounds, args.seconds, args.connections)
-            batched = batch(port, key, db_url, args.rounds, args.batches)
-        report(single, batched, args)
+        redis_flush()
+        db_url = common.database_recreate(DB_NAME)
+        real_env = {**common.project_env(db_url, redis_db=REDIS_DB), "VAR_DIR": var_dir}
+        common.manage(real_env, "migrate", "--noinput")
+        key = common.manage(real_env, "robeing_key", "create", "rb8001").strip().splitlines()[-1]
+        seed_pool(db_url)
+        bare_url = common.database_recreate(BARE_DB_NAME, template=DB_NAME)
+        schema = same_schema(db_url, bare_url)
+        single, batched = run_cases(real_env, key, args)
+        report(single, batched, schema, args)
+        print(f"\ntotal time {(time.monotonic() - started) / 60:.1f} min")
     finally:
+        shutil.rmtree(var_dir, ignore_errors=True)
         if not args.keep:
-            drop_database()
+            common.database_drop(DB_NAME, BARE_DB_NAME)
 
 
 if __name__ == "__main__":

@@ -33,22 +33,18 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
-import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 import psycopg
-from psycopg import sql
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.ingest import PG, PYTHON, ROOT, env_for  # noqa: E402
+from bench import common  # noqa: E402
 
 DB_NAME = "robeing_bench_maint"
-DB = sql.Identifier(DB_NAME)
 # The floor's query: every column of the turns archiving would take.
 COPY_OLD_TURNS = (
     "COPY (SELECT id, robeing_id, channel_id, message, response, intent, confidence, "
@@ -127,39 +123,6 @@ print(User.objects.create_user("person@example.com", slack_user_id="UPERSON").id
 """
 
 
-def recreate_database() -> str:
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(DB))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(DB))
-    return f"{PG}/{DB_NAME}"
-
-
-def drop_database() -> None:
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(DB))
-
-
-def manage(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run(
-        [PYTHON, "manage.py", *args], cwd=ROOT, env=env, check=True, capture_output=True, text=True
-    )
-    return done.stdout
-
-
-def shell(env: dict[str, str], code: str) -> list[str]:
-    return manage(env, "shell", "-c", code).strip().splitlines()[-1].split()
-
-
-def insert(db_url: str, statement: str, count: int, start: int, step: int = 1_000_000) -> int:
-    with psycopg.connect(db_url, autocommit=True) as conn:
-        for first in range(start, start + count, step):
-            last = min(first + step - 1, start + count - 1)
-            conn.execute(statement, (first, last))
-            print(f"  ... rows {first:,}-{last:,}", file=sys.stderr)
-        conn.execute("VACUUM ANALYZE conversation_log")
-    return start + count
-
-
 def copy_gzip_rate(db_url: str) -> float:
     """The floor: every column of the old turns out through COPY and gzip -6."""
     started = time.perf_counter()
@@ -181,9 +144,9 @@ def measure_archive(db_url: str, env: dict[str, str], turns: int, start: int) ->
     with psycopg.connect(db_url, autocommit=True) as conn:
         conn.execute("TRUNCATE conversation_log, conversation_archive CASCADE")
     shutil.rmtree(env["BENCH_ARCHIVE_DIR"], ignore_errors=True)
-    insert(db_url, OLD_TURNS_SQL, turns, start, step=250_000)
+    common.insert_series(db_url, OLD_TURNS_SQL, turns, start, step=250_000)
     floor = copy_gzip_rate(db_url)
-    moved, files, seconds, max_rss_kb = shell(env, ARCHIVE)
+    moved, files, seconds, max_rss_kb = common.shell(env, ARCHIVE)
     if int(moved) != turns:
         raise RuntimeError(f"archived {moved} of {turns} turns")
     with psycopg.connect(db_url) as conn:
@@ -204,7 +167,7 @@ def add_person(db_url: str, env: dict[str, str], next_id: int) -> int:
     """The person's 10,000 turns: 2,000 archived among 48,000 of other people.
     Archives start empty each time, so that every measurement rewrites the
     same amount of archive whatever the table size."""
-    user_id = shell(env, NEW_PERSON)[-1]
+    user_id = common.shell(env, NEW_PERSON)[-1]
     shutil.rmtree(env["BENCH_ARCHIVE_DIR"], ignore_errors=True)
     with psycopg.connect(db_url, autocommit=True) as conn:
         conn.execute("TRUNCATE conversation_archive CASCADE")
@@ -212,21 +175,21 @@ def add_person(db_url: str, env: dict[str, str], next_id: int) -> int:
             PERSON_SQL, {"old": PERSON_ARCHIVED, "total": PERSON_TURNS, "user_id": user_id}
         )
     # Other people's turns in the same months (archived together with them).
-    next_id = insert(db_url, OLD_TURNS_SQL, OTHERS_IN_PERSON_ARCHIVES, next_id)
-    shell(env, ARCHIVE)
+    next_id = common.insert_series(db_url, OLD_TURNS_SQL, OTHERS_IN_PERSON_ARCHIVES, next_id)
+    common.shell(env, ARCHIVE)
     return next_id
 
 
 def measure_erasure(db_url: str, env: dict[str, str], size: int, next_id: int) -> tuple:
-    with psycopg.connect(db_url) as conn:
-        have = conn.execute("SELECT count(*) FROM conversation_log").fetchone()[0]
+    have = common.row_count(db_url)
     print(f"filling to {size:,} turns for the erasure", file=sys.stderr)
-    next_id = insert(db_url, FILLER_SQL, size - have - (PERSON_TURNS - PERSON_ARCHIVED), next_id)
+    filler = size - have - (PERSON_TURNS - PERSON_ARCHIVED)
+    next_id = common.insert_series(db_url, FILLER_SQL, filler, next_id)
     next_id = add_person(db_url, env, next_id)
     with psycopg.connect(db_url, autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE conversation_log")
         table = conn.execute("SELECT count(*) FROM conversation_log").fetchone()[0]
-    line = shell(env, ERASE)
+    line = common.shell(env, ERASE)
     seconds, max_rss_kb = float(line[0]), int(line[1])
     counts = json.loads(" ".join(line[line.index("|") + 1 :]))
     if counts["hot_turns"] + counts["archived_turns"] != PERSON_TURNS:
@@ -246,21 +209,21 @@ def main() -> None:
     args = parser.parse_args()
     archive_sizes = (10_000, 100_000) if args.small else (100_000, 1_000_000)
     erase_sizes = (100_000, 1_000_000) if args.small else (1_000_000, 10_000_000)
-    db_url = recreate_database()
+    db_url = common.database_recreate(DB_NAME)
     files = Path(tempfile.mkdtemp(prefix="robeing-bench-"))
     env = {
-        **env_for(db_url),
+        **common.project_env(db_url, redis_db=13),
         "BENCH_ARCHIVE_DIR": str(files / "archives"),
         "ARCHIVE_STORAGE_OPTIONS": json.dumps({"location": str(files / "archives")}),
         "EXPORT_STORAGE_OPTIONS": json.dumps({"location": str(files / "exports")}),
         "VAR_DIR": str(files / "var"),
     }
     try:
-        manage(env, "migrate", "--noinput")
-        manage(env, "robeing_key", "create", "rb8001")
-        manage(env, "robeing_key", "create", "rb10508")
+        common.manage(env, "migrate", "--noinput")
+        common.manage(env, "robeing_key", "create", "rb8001")
+        common.manage(env, "robeing_key", "create", "rb10508")
         started = time.monotonic()
-        idle_mb = int(shell(env, IDLE)[0]) / 1024
+        idle_mb = int(common.shell(env, IDLE)[0]) / 1024
         archives = []
         next_id = 1
         for turns in () if args.erasure_only else archive_sizes:
@@ -277,13 +240,11 @@ def main() -> None:
     finally:
         shutil.rmtree(files, ignore_errors=True)
         if not args.keep:
-            drop_database()
+            common.database_drop(DB_NAME)
 
 
 def report(archives: list[dict], erasures: list[dict], idle_mb: float, elapsed: float) -> None:
-    with psycopg.connect(f"{PG}/postgres") as conn:
-        version = conn.execute("SHOW server_version").fetchone()[0]
-    print(f"\nnproc={os.cpu_count()}  PostgreSQL {version}  command: {' '.join(sys.argv)}")
+    print(f"\n{common.run_header()}")
     if archives:
         report_archives(archives, idle_mb)
     print("\n| erasure of one person, 10,000 turns (2,000 archived) | seconds | peak memory |")

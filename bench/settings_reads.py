@@ -22,28 +22,16 @@ import sys
 import time
 from pathlib import Path
 
-import psycopg
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench import common  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent
-PG = "postgres://postgres@127.0.0.1:5432"
 DB_NAME = "robeing_bench_settings"
 ROBEINGS = [f"rb{9000 + i}" for i in range(10)]
 
 
 def setup_django() -> None:
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {DB_NAME}")
-    os.environ.update(
-        DATABASE_URL=f"{PG}/{DB_NAME}",
-        REDIS_URL="redis://127.0.0.1:6379/14",
-        DEBUG="false",
-        SECRET_KEY="bench-only",
-        ALLOWED_HOSTS="localhost",
-        LOG_LEVEL="WARNING",
-        DJANGO_SETTINGS_MODULE="robeing_site.settings",
-    )
-    sys.path.insert(0, str(ROOT))
+    db_url = common.database_recreate(DB_NAME)
+    os.environ.update(common.project_env(db_url, redis_db=14))
     import django
     from django.core.management import call_command
 
@@ -65,6 +53,16 @@ def reads_per_second(read, seconds: float = 3.0) -> float:
 
 def main() -> None:
     setup_django()
+    try:
+        measure()
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        common.database_drop(DB_NAME)
+
+
+def measure() -> None:
     from accounts import services as account_services
     from settings_app import selectors, services
 
@@ -107,11 +105,6 @@ def main() -> None:
         f"| hit rate, 100,000 ops (99.9% reads, {writes} writes) | "
         f"{hits / (hits + misses):.2%} ({hits:,} hits, {misses:,} misses) |"
     )
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        from django.db import connections
-
-        connections.close_all()
-        conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
 
 
 if __name__ == "__main__":
