@@ -3,7 +3,7 @@ against table size.
 
 What it measures, in one run against one throwaway PostgreSQL database:
 
-1. Archiving (`conversations_archive`, the nightly job) of 100,000 and then of
+1. Archiving (`archive_conversations`, the nightly job) of 100,000 and then of
    1,000,000 old turns (2 robeings x 12 months), each in a fresh child
    process: turns/s, and peak memory (max RSS of that process). Side by side,
    on the same rows just before each run, the floor for the same work:
@@ -96,15 +96,15 @@ OTHERS_IN_PERSON_ARCHIVES = 48_000
 
 ARCHIVE = """
 import resource, time
-from conversations import archiving
+from conversations.archiving import months
 t = time.perf_counter()
-r = archiving.conversations_archive(older_than_days=90)
+r = months.archive_conversations(older_than_days=90)
 print(r.turns_archived, r.archives_written, time.perf_counter() - t,
       resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """
 IDLE = """
 import resource
-from conversations import archiving
+from conversations.archiving import months  # noqa: F401  (what the archive run loads)
 print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """
 ERASE = """
