@@ -233,8 +233,12 @@ def _execute_prepared(sql: str, params: list) -> list[tuple]:
     # statement it sees repeatedly and PostgreSQL skips parsing and planning it
     # (Django's ClientCursor binds client-side and cannot). Same connection, so
     # the same transaction as everything else.
-    def run(sql: str, params: list, many: bool, context: dict) -> list[tuple[int, str | None]]:
-        with psycopg.Cursor(connection.connection) as cursor:
+    # Django's error wrapping, as its cursors have: errors arrive as Django's
+    # exceptions, and a broken connection is flagged, so that the end of the
+    # request closes it instead of handing it to the next request.
+    def run(sql: str, params: list, many: bool, context: dict) -> list[tuple]:
+        connection.validate_no_broken_transaction()
+        with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
             cursor.execute(sql, params)
             return cursor.fetchall()
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import threading
 
+import psycopg
 import pytest
-from django.db import connection
+from django.db import OperationalError, connection
 
 from conversations import services
 from conversations.models import ConversationLog
@@ -65,3 +66,22 @@ def test_concurrent_overlapping_batches_store_each_event_once(robeing):
     assert created == 200
     ids_per_run = [[o.turn.id for o in outcomes] for outcomes in results]
     assert all(ids == ids_per_run[0] for ids in ids_per_run)
+
+
+def test_a_connection_that_died_under_ingestion_is_replaced_after_the_request(robeing):
+    services.conversation_turn_record(robeing_id="rb8001", turn=TurnIn(message="먼저"))
+    db = connection.settings_dict
+    with psycopg.connect(
+        dbname=db["NAME"], host=db["HOST"], port=db["PORT"], user=db["USER"], autocommit=True
+    ) as admin:  # what a database restart or a killed backend does to this connection
+        admin.execute("SELECT pg_terminate_backend(%s)", [connection.connection.info.backend_pid])
+
+    with pytest.raises(OperationalError):  # Django's, like any Django cursor's
+        services.conversation_turn_record(robeing_id="rb8001", turn=TurnIn(message="그동안"))
+    connection.close_if_unusable_or_obsolete()  # what the end of every request runs
+    services.conversation_turn_record(robeing_id="rb8001", turn=TurnIn(message="그다음"))
+
+    assert list(ConversationLog.objects.order_by("id").values_list("message", flat=True)) == [
+        "먼저",
+        "그다음",
+    ]
