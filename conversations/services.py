@@ -174,22 +174,25 @@ _UNNEST_SQL = (
     "%s::jsonb[], %s::text[], %s::timestamptz[]) "
     "ON CONFLICT DO NOTHING RETURNING id, event_id"
 )
-# Every column, for a row read back whole.
+# Every column, for a row read back whole, and as many NULLs less the id.
 _ROW_COLUMNS = "id, " + _INSERT_COLUMNS + ", stats_counted_at"
+_NO_ROW = ", ".join(["NULL"] * (len(_ROW_COLUMNS.split(", ")) - 1))
 # The single turn: insert it, or, when its event is already stored (a Slack
 # retry), read the original in the same statement, so a retry costs one round
-# trip as a new turn does. The second SELECT runs only when the INSERT stored
-# nothing (a one-time filter) and uses the statement's snapshot: an original
-# committed by a concurrent request after that snapshot is not seen, the
-# statement returns no row, and the caller falls back to reading it afresh.
+# trip as a new turn does. A new turn brings back its id only (the rest is what
+# was sent). The read of the original runs only when the INSERT stored nothing
+# (a one-time filter) and uses the statement's snapshot: an original committed
+# by a concurrent request after that snapshot is not seen, the statement
+# returns no row, and the caller falls back to reading it afresh.
 _ONE_ROW_SQL = (
     "WITH new AS (INSERT INTO conversation_log (" + _INSERT_COLUMNS + ") "
     "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
-    "ON CONFLICT DO NOTHING RETURNING " + _ROW_COLUMNS + ") "
-    "SELECT true, " + _ROW_COLUMNS + " FROM new "
-    "UNION ALL "
+    "ON CONFLICT DO NOTHING RETURNING id) "
+    # First, so that its columns give the NULLs below their types.
     "SELECT false, " + _ROW_COLUMNS + " FROM conversation_log "
-    "WHERE robeing_id = %s AND event_id = %s AND NOT EXISTS (SELECT 1 FROM new)"
+    "WHERE robeing_id = %s AND event_id = %s AND NOT EXISTS (SELECT 1 FROM new) "
+    "UNION ALL "
+    "SELECT true, id, " + _NO_ROW + " FROM new"
 )
 # The statements above and _INSERT_FIELDS must name the same columns in order,
 # and a row read back whole must have every column of the model.
@@ -229,17 +232,19 @@ def _model_from_columns(values: list) -> ConversationLog:
 def _execute_prepared(sql: str, params: list) -> list[tuple]:
     connection.ensure_connection()
 
-    # A plain psycopg cursor binds parameters server-side, so psycopg prepares a
-    # statement it sees repeatedly and PostgreSQL skips parsing and planning it
-    # (Django's ClientCursor binds client-side and cannot). Same connection, so
-    # the same transaction as everything else.
+    # A plain psycopg cursor binds parameters server-side, and prepare=True
+    # makes psycopg prepare the statement on its first use on this connection
+    # and reuse it after, so PostgreSQL skips parsing and planning it. (Django
+    # turns psycopg's automatic preparation off, for connection poolers, and
+    # its ClientCursor binds client-side and cannot prepare.) Same connection,
+    # so the same transaction as everything else.
     # Django's error wrapping, as its cursors have: errors arrive as Django's
     # exceptions, and a broken connection is flagged, so that the end of the
     # request closes it instead of handing it to the next request.
     def run(sql: str, params: list, many: bool, context: dict) -> list[tuple]:
         connection.validate_no_broken_transaction()
         with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
-            cursor.execute(sql, params)
+            cursor.execute(sql, params, prepare=True)
             return cursor.fetchall()
 
     # Through Django's execute wrappers, as its own cursors do, so query timing

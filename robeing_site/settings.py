@@ -114,6 +114,13 @@ else:
     # handshake per request.
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Server-side prepared statements for the ingestion INSERTs (conversations.
+    # services binds those server-side; Django's own cursors bind client-side and
+    # never prepare). Django switches psycopg's preparing off for the sake of
+    # connection poolers: behind PgBouncer in transaction mode older than 1.21
+    # (no max_prepared_statements), set DATABASE_PREPARED_STATEMENTS=false.
+    if env.bool("DATABASE_PREPARED_STATEMENTS", default=True):
+        DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 5
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
