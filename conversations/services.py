@@ -19,7 +19,7 @@ import orjson
 import psycopg
 from django.db import connection, transaction
 from django.utils import timezone
-from psycopg.types.json import Jsonb
+from psycopg.types.json import Jsonb, set_json_dumps
 
 from accounts import selectors as account_selectors
 from conversations.masking import mask_pii
@@ -243,7 +243,8 @@ def _execute_prepared(sql: str, params: list) -> list[tuple]:
     # request closes it instead of handing it to the next request.
     def run(sql: str, params: list, many: bool, context: dict) -> list[tuple]:
         connection.validate_no_broken_transaction()
-        with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+        with connection.wrap_database_errors:
+            cursor = _server_binding_cursor()
             cursor.execute(sql, params, prepare=True)
             return cursor.fetchall()
 
@@ -252,6 +253,19 @@ def _execute_prepared(sql: str, params: list) -> list[tuple]:
     for wrapper in reversed(connection.execute_wrappers):
         run = functools.partial(wrapper, run)
     return run(sql, params, False, {"connection": connection, "cursor": None})
+
+
+def _server_binding_cursor() -> psycopg.Cursor:
+    """This thread's connection's psycopg cursor, made once and reused: making
+    one (its adapters and loaders) cost as much as binding the INSERT. Kept on
+    Django's connection object, so a reconnect gets a new one."""
+    raw = connection.connection
+    cursor = getattr(connection, "_robeing_server_binding_cursor", None)
+    if cursor is None or cursor.closed or cursor.connection is not raw:
+        cursor = psycopg.Cursor(raw)
+        set_json_dumps(orjson.dumps, context=cursor)  # metadata: not the stdlib encoder
+        connection._robeing_server_binding_cursor = cursor
+    return cursor
 
 
 def _insert_values(rows: list[ConversationLog]) -> list[tuple[int, str | None]]:

@@ -15,6 +15,7 @@ from django.http import Http404
 from drf_spectacular.utils import inline_serializer
 from rest_framework import exceptions as drf_exceptions
 from rest_framework import serializers, status
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -97,9 +98,22 @@ def validate_input(model: type[ModelT], data: Any) -> ModelT:
         raise InvalidInput("Invalid input.", errors=pydantic_errors(exc)) from exc
 
 
+class JSONFirstNegotiation(DefaultContentNegotiation):
+    """Bots send no Accept header, or */*, or application/json: they get JSON
+    without DRF parsing and ranking media types on every request. Any other
+    Accept goes through DRF's negotiation as before (406 when nothing fits)."""
+
+    def select_renderer(self, request: Request, renderers: list, format_suffix=None):
+        accept = request.META.get("HTTP_ACCEPT", "*/*")
+        if format_suffix is None and accept in ("*/*", "application/json"):
+            return renderers[0], renderers[0].media_type
+        return super().select_renderer(request, renderers, format_suffix)
+
+
 class BaseAPIView(APIView):
     """Rejects oversized bodies before anything reads them (413, not a 500 or OOM)."""
 
+    content_negotiation_class = JSONFirstNegotiation
     # Name of the setting that caps this view's request body, read per request.
     max_body_setting = "API_MAX_BATCH_BODY_BYTES"
 
