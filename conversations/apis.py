@@ -42,9 +42,11 @@ _TURN_OUT_FIELDS = [name for name in TurnOut.model_fields if name != "local_time
 
 
 def turn_out(row: ConversationLog, zone: zoneinfo.ZoneInfo | None = None) -> dict[str, Any]:
-    # Serialised, not validated again: the row's values came from the model.
-    values = {name: getattr(row, name) for name in _TURN_OUT_FIELDS}
-    body = TurnOut.model_construct(**values).model_dump(mode="json", exclude={"local_timestamp"})
+    """A stored turn, shaped as TurnOut documents it. The values go to the
+    renderer as they are: orjson writes datetimes and UUIDs as pydantic's JSON
+    mode does (a test holds the two equal), and a row needs no validating on
+    its way out. On the ingestion path this is a tenth of a request's CPU less."""
+    body = {name: getattr(row, name) for name in _TURN_OUT_FIELDS}
     if zone is not None:  # the robeing's user_preference.timezone
         body["local_timestamp"] = row.timestamp.astimezone(zone).isoformat()
     return body

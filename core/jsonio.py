@@ -22,6 +22,9 @@ def _orjson_default(obj: Any) -> Any:
     raise TypeError(f"Type is not JSON serializable: {type(obj).__name__}")
 
 
+_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_UTC_Z
+
+
 class OrjsonRenderer(BaseRenderer):
     """orjson is several times faster than the stdlib encoder on the hot path."""
 
@@ -32,7 +35,9 @@ class OrjsonRenderer(BaseRenderer):
     def render(self, data: Any, accepted_media_type: str | None = None, renderer_context=None):
         if data is None:
             return b""
-        return orjson.dumps(data, default=_orjson_default, option=orjson.OPT_NON_STR_KEYS)
+        # UTC as "Z", as pydantic's JSON mode writes it, so that a datetime reads
+        # the same whether a view hands it over raw or dumped by a schema.
+        return orjson.dumps(data, default=_orjson_default, option=_OPTIONS)
 
 
 class OrjsonParser(BaseParser):

@@ -8,6 +8,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
+from conversations.schemas import TurnOut
 from conversations.tests.factories import ConversationLogFactory
 
 HISTORY = "/api/v1/robeings/rb8001/conversations/"
@@ -182,3 +183,42 @@ def test_context_rejects_another_robeings_key(other_bot_client):
 
 def test_context_asks_for_a_key(client, robeing):
     assert client.get(CONTEXT, {"channel_id": "C1"}).status_code == 401
+
+
+def test_a_turn_reads_exactly_as_its_documented_schema_dumps_it(bot_client, robeing):
+    person = UserFactory()
+    row = ConversationLogFactory(
+        robeing=robeing,
+        user=person,
+        timestamp=dt.datetime(2025, 8, 18, 0, 30, 0, 123456, tzinfo=dt.UTC),
+        confidence=0.1,
+        metadata={"slack_ts": "1724041260.000200", "nested": {"n": [1, 2.5, None]}},
+    )
+    row.refresh_from_db()
+    on_the_hour = ConversationLogFactory(
+        robeing=robeing, timestamp=dt.datetime(2025, 8, 18, 0, 0, tzinfo=dt.UTC)
+    )
+    on_the_hour.refresh_from_db()
+    listed = bot_client.get(HISTORY, {"page_size": 5}).json()["results"]
+
+    for turn, body in zip((row, on_the_hour), listed, strict=True):
+        documented = TurnOut.model_validate(turn).model_dump(mode="json")
+        documented["local_timestamp"] = body["local_timestamp"]  # history adds the robeing's time
+        assert body == documented
+
+
+@pytest.mark.parametrize("accept", [None, "*/*", "application/json", "application/json; q=0.9"])
+def test_bots_get_json_whatever_json_accepting_header_they_send(bot_client, robeing, accept):
+    headers = {} if accept is None else {"HTTP_ACCEPT": accept}
+
+    response = bot_client.get(HISTORY, **headers)
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+
+
+def test_a_client_that_accepts_no_json_is_told_406(bot_client, robeing):
+    response = bot_client.get(HISTORY, HTTP_ACCEPT="text/html")
+
+    assert response.status_code == 406
+    assert response.json()["code"] == "not_acceptable"
