@@ -174,25 +174,19 @@ _UNNEST_SQL = (
     "%s::jsonb[], %s::text[], %s::timestamptz[]) "
     "ON CONFLICT DO NOTHING RETURNING id, event_id"
 )
-# Every column, for a row read back whole, and as many NULLs less the id.
-_ROW_COLUMNS = "id, " + _INSERT_COLUMNS + ", stats_counted_at"
-_NO_ROW = ", ".join(["NULL"] * (len(_ROW_COLUMNS.split(", ")) - 1))
-# The single turn: insert it, or, when its event is already stored (a Slack
-# retry), read the original in the same statement, so a retry costs one round
-# trip as a new turn does. A new turn brings back its id only (the rest is what
-# was sent). The read of the original runs only when the INSERT stored nothing
-# (a one-time filter) and uses the statement's snapshot: an original committed
-# by a concurrent request after that snapshot is not seen, the statement
-# returns no row, and the caller falls back to reading it afresh.
+# The single turn. Slack retries an event it thinks was lost, so a retry
+# must be cheap too: when the INSERT stores nothing, the original is read by
+# the unique key (conv_robeing_event_uniq) with a second prepared statement
+# that brings back every column. (One statement doing both cost PostgreSQL more
+# CPU per new turn than the retry's second round trip saves.)
 _ONE_ROW_SQL = (
-    "WITH new AS (INSERT INTO conversation_log (" + _INSERT_COLUMNS + ") "
+    "INSERT INTO conversation_log (" + _INSERT_COLUMNS + ") "
     "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
-    "ON CONFLICT DO NOTHING RETURNING id) "
-    # First, so that its columns give the NULLs below their types.
-    "SELECT false, " + _ROW_COLUMNS + " FROM conversation_log "
-    "WHERE robeing_id = %s AND event_id = %s AND NOT EXISTS (SELECT 1 FROM new) "
-    "UNION ALL "
-    "SELECT true, id, " + _NO_ROW + " FROM new"
+    "ON CONFLICT DO NOTHING RETURNING id"
+)
+_ROW_COLUMNS = "id, " + _INSERT_COLUMNS + ", stats_counted_at"
+_ORIGINAL_SQL = (
+    "SELECT " + _ROW_COLUMNS + " FROM conversation_log WHERE robeing_id = %s AND event_id = %s"
 )
 # The statements above and _INSERT_FIELDS must name the same columns in order,
 # and a row read back whole must have every column of the model.
@@ -208,18 +202,20 @@ def _insert_unnest(rows: list[ConversationLog]) -> list[tuple[int, str | None]]:
 
 
 def _insert_one_or_find_original(robeing_id: str, row: ConversationLog) -> TurnOutcome:
-    # The single-turn hot path: one statement, prepared once per connection.
+    # The single-turn hot path: prepared statements, one round trip for a new turn.
     values = [getattr(row, f.attname) for f in _INSERT_FIELDS]
     values[_METADATA_INDEX] = Jsonb(values[_METADATA_INDEX])
-    returned = _execute_prepared(_ONE_ROW_SQL, [*values, robeing_id, row.event_id])
-    if not returned:  # the original was committed concurrently, or erased
-        return _match_outcomes(robeing_id, [row], [])[0]
-    created, *stored = returned[0]
-    if created:
-        row.id = stored[0]
+    inserted = _execute_prepared(_ONE_ROW_SQL, values)
+    if inserted:
+        row.id = inserted[0][0]
         row._state.adding = False
         return TurnOutcome("created", turn=row)
-    return TurnOutcome("duplicate", turn=_model_from_columns(stored))
+    # A new statement, so a new snapshot: an original committed concurrently,
+    # after the INSERT waited for it, is seen.
+    original = _execute_prepared(_ORIGINAL_SQL, [robeing_id, row.event_id])
+    if not original:
+        return _original_vanished()
+    return TurnOutcome("duplicate", turn=_model_from_columns(original[0]))
 
 
 def _model_from_columns(values: list) -> ConversationLog:
@@ -315,13 +311,17 @@ def _match_outcomes(
         for original in originals:
             for position in duplicates.pop(original.event_id):
                 outcomes[position].turn = original
-    # An original that vanished between the INSERT and the SELECT (erased in
-    # between) cannot be returned; say so rather than pretend it was stored.
     for positions in duplicates.values():
         for position in positions:
-            error = FieldError("event_id", "conflict", "The original turn was deleted; retry.")
-            outcomes[position] = TurnOutcome("error", errors=[error])
+            outcomes[position] = _original_vanished()
     return outcomes
+
+
+def _original_vanished() -> TurnOutcome:
+    # An original that vanished between the INSERT and the SELECT (erased in
+    # between) cannot be returned; say so rather than pretend it was stored.
+    error = FieldError("event_id", "conflict", "The original turn was deleted; retry.")
+    return TurnOutcome("error", errors=[error])
 
 
 _CLAIM_SQL = (

@@ -76,7 +76,7 @@ def test_it_returns_the_original_row_when_slack_retries_an_event(bot_client):
 
 
 @pytest.mark.postgresql
-def test_a_slack_retry_is_answered_with_one_statement(bot_client):
+def test_a_slack_retry_costs_the_insert_and_one_read_of_the_original(bot_client):
     first = bot_client.post(URL, a_turn(), format="json")
     statements: list[str] = []
 
@@ -89,7 +89,7 @@ def test_a_slack_retry_is_answered_with_one_statement(bot_client):
 
     assert retry.status_code == 200
     assert retry.json() == first.json()
-    assert len(statements) == 1, statements
+    assert [sql.split()[0] for sql in statements] == ["INSERT", "SELECT"], statements
 
 
 def test_the_same_event_id_in_two_robeings_is_two_turns(bot_client, other_bot_client):
