@@ -141,8 +141,8 @@ def user_identities(
 ) -> tuple[set[uuid.UUID], set[str]]:
     """Every id one person is known by: the given ones, the users holding the
     given Slack ids, and the Slack ids of the given users."""
-    users = User.objects.filter(id__in=user_ids) | User.objects.filter(
-        slack_user_id__in=slack_user_ids
+    users = User.objects.filter(
+        person_filter(user_ids=user_ids, slack_user_ids=slack_user_ids, user_field="id")
     )
     found_users, found_slack = set(user_ids), {s for s in slack_user_ids if s}
     for user_id, slack_user_id in users.values_list("id", "slack_user_id"):
