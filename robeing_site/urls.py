@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from analytics import urls as analytics_urls
 from conversations import urls as conversation_urls
 from privacy import urls as privacy_urls
 from settings_app import urls as settings_urls
@@ -16,6 +17,7 @@ api_v1 = [
     *stats_urls.urlpatterns,
     *settings_urls.urlpatterns,
     *privacy_urls.urlpatterns,
+    *analytics_urls.urlpatterns,
     path("schema/", SpectacularAPIView.as_view(permission_classes=[]), name="schema"),
     path(
         "docs/",

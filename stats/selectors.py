@@ -83,3 +83,16 @@ def achievements_of(*, robeing_id: str) -> QuerySet[AchievementAward]:
         .select_related("achievement")
         .order_by("awarded_at", "id")
     )
+
+
+def fleet_growth(*, robeing_ids: set[str] | None = None) -> list[dict[str, Any]]:
+    """Level, XP, conversations and unspent points of every robeing (or
+    these), one query on the small stats table: the dashboard's activity table."""
+    rows = RobeingStats.objects.order_by("robeing_id")
+    if robeing_ids is not None:
+        rows = rows.filter(robeing_id__in=robeing_ids)
+    return list(
+        rows.values(
+            "id", "robeing_id", "level", "experience", "total_conversations", "unspent_points"
+        )
+    )

@@ -1,0 +1,33 @@
+"""How a user message becomes a "frequent question": the same question asked
+with other capitals, spacing or punctuation counts as one."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+
+# The masker's placeholders ([EMAIL], [PHONE], [RRN], [CARD], [SECRET]) stay
+# as they are: "[PHONE]로 연락 주세요" is one question whatever the number was.
+_PLACEHOLDER = re.compile(r"(\[(?:EMAIL|PHONE|RRN|CARD|SECRET)\])")
+_SPACES = re.compile(r"\s+")
+TEXT_MAX_CHARS = 300  # what the dashboard shows of a question
+
+
+def question_normalise(message: str) -> str:
+    """Lower case, punctuation and symbols to spaces, runs of white space to
+    one, placeholders kept; "" for a message with nothing left."""
+    parts = _PLACEHOLDER.split(message)
+    # split() with a group alternates text and placeholders: odd indexes are
+    # placeholders.
+    folded = [part if i % 2 else _fold(part) for i, part in enumerate(parts)]
+    return _SPACES.sub(" ", "".join(folded)).strip()
+
+
+def _fold(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text).casefold()
+    return "".join(" " if unicodedata.category(ch)[0] in "PS" else ch for ch in text)
+
+
+def question_key(normalised: str) -> str:
+    return hashlib.sha1(normalised.encode(), usedforsecurity=False).hexdigest()
