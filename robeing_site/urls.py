@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from analytics import urls as analytics_urls
@@ -27,6 +28,8 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    # The console is the admin; its home is the dashboard.
+    path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
 ]
