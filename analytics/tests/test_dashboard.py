@@ -56,6 +56,7 @@ def test_the_home_is_the_robeing_console_dashboard(operator, turns):
     )
     assert re.search(r'id="total-turns">3<', page)
     assert page.count("<rect ") == 7  # one bar per day of the period
+    assert "주요 의도" in page and "자주 묻는 질문" in page and "대시보드" in page
     assert 'id="heatmap"' in page and page.count('<td style="background: rgba(') == 7 * 24
 
 
