@@ -24,8 +24,12 @@ def question_normalise(message: str) -> str:
     return _SPACES.sub(" ", "".join(folded)).strip()
 
 
+# Apostrophes join a word ("how's"), other punctuation separates words.
+_APOSTROPHES = str.maketrans("", "", "'\u2019")
+
+
 def _fold(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text).casefold()
+    text = unicodedata.normalize("NFKC", text).casefold().translate(_APOSTROPHES)
     return "".join(" " if unicodedata.category(ch)[0] in "PS" else ch for ch in text)
 
 

@@ -51,9 +51,8 @@ def test_the_home_is_the_robeing_console_dashboard(operator, turns):
 
     page = response.content.decode()
     assert response.status_code == 200
-    assert (
-        "<title>" in page and "Robeing Console" in page and "Django" not in page.split("<body")[0]
-    )
+    assert "<title>대시보드 | Robeing Console</title>" in page
+    assert "Django 관리" not in page and "Django administration" not in page
     assert re.search(r'id="total-turns">3<', page)
     assert page.count("<rect ") == 7  # one bar per day of the period
     assert "주요 의도" in page and "자주 묻는 질문" in page and "대시보드" in page

@@ -116,6 +116,7 @@ def test_masked_placeholders_stay_as_they_are_in_a_question():
     assert question_normalise("[PHONE]로 연락 주세요.") == "[PHONE]로 연락 주세요"
     assert question_normalise("Mail [EMAIL], OK?") == "mail [EMAIL] ok"
     assert question_normalise("?!...") == ""
+    assert question_normalise("How’s the weather?") == "hows the weather"
 
 
 def test_a_confidence_on_a_bucket_edge_is_not_below_its_own_threshold():
