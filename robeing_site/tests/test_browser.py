@@ -98,6 +98,11 @@ def test_an_operator_changes_a_setting_through_its_form(browser, console):
     form.locator("[name=system_settings-max_memory_size]").fill("42")
     form.locator("input[type=submit]").click()
     page.wait_for_load_state()
-    assert page.locator("#settings-system_settings [name=system_settings-max_memory_size]").input_value() == "42"
+    assert (
+        page.locator(
+            "#settings-system_settings [name=system_settings-max_memory_size]"
+        ).input_value()
+        == "42"
+    )
     assert page.locator("#history").get_by_text("max_memory_size").first.is_visible()
     screenshot(page, "settings-ko")
