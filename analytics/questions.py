@@ -28,9 +28,15 @@ def question_normalise(message: str) -> str:
 _APOSTROPHES = str.maketrans("", "", "'\u2019")
 
 
+# Anything that is neither a letter or digit (any script) nor white space:
+# punctuation, symbols, emoji. One regex pass: this runs for every turn the
+# aggregation counts.
+_NOT_WORD = re.compile(r"[^\w\s]|_")
+
+
 def _fold(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).casefold().translate(_APOSTROPHES)
-    return "".join(" " if unicodedata.category(ch)[0] in "PS" else ch for ch in text)
+    return _NOT_WORD.sub(" ", text)
 
 
 def question_key(normalised: str) -> str:

@@ -122,17 +122,43 @@ def rollups_add(turns: list[CountedTurn]) -> None:
 def _write(rollups: Rollups) -> None:
     # Sorted keys: two batches adding to the same rows lock them in the same
     # order and cannot deadlock.
-    with connection.cursor() as cursor:
-        cursor.executemany(
-            _TURNS_UPSERT, [(*key, *rollups.turns[key]) for key in sorted(rollups.turns)]
-        )
-        cursor.executemany(
-            _BUCKETS_UPSERT, [(*key, rollups.buckets[key]) for key in sorted(rollups.buckets)]
-        )
-        cursor.executemany(
+    tables = (
+        (_TURNS_UPSERT, [(*key, *rollups.turns[key]) for key in sorted(rollups.turns)]),
+        (_BUCKETS_UPSERT, [(*key, rollups.buckets[key]) for key in sorted(rollups.buckets)]),
+        (
             _QUESTIONS_UPSERT,
             [(*key, *rollups.questions[key]) for key in sorted(rollups.questions)],
-        )
+        ),
+    )
+    with connection.cursor() as cursor:
+        for upsert, rows in tables:
+            if not rows:
+                continue
+            if connection.vendor == "postgresql":
+                # One statement per table, the rows as arrays: a batch of 1,000
+                # turns may add 1,000 question rows, and as many statements
+                # would cost more than the claim itself.
+                cursor.execute(
+                    _unnest(upsert), [list(column) for column in zip(*rows, strict=True)]
+                )
+            else:
+                cursor.executemany(upsert, rows)
+
+
+_ARRAY_TYPES = {
+    "robeing_id": "text[]", "day": "date[]", "hour": "int[]", "intent": "text[]",
+    "channel_type": "text[]", "turns": "int[]", "low_confidence_turns": "int[]",
+    "confidence_sum": "float8[]", "confidence_turns": "int[]", "bucket": "int[]",
+    "key": "text[]", "text": "text[]",
+}  # fmt: skip
+
+
+def _unnest(upsert: str) -> str:
+    """The same upsert with `SELECT * FROM unnest(...)` for its VALUES row."""
+    columns = upsert[upsert.index("(") + 1 : upsert.index(")")].split(", ")
+    arrays = ", ".join(f"%s::{_ARRAY_TYPES[column]}" for column in columns)
+    head, tail = upsert.split(" VALUES ", 1)
+    return f"{head} SELECT * FROM unnest({arrays}){tail[tail.index(')') + 1 :]}"
 
 
 def rollups_forget(turns: list[CountedTurn]) -> None:
