@@ -37,8 +37,8 @@ REBUILD_LOCKS = ("stats-aggregation", "archive-job")
 LOCK_WAIT_SECONDS = 60
 
 
-def local_day_hour(moment: dt.datetime) -> tuple[dt.date, int]:
-    local = timezone.localtime(moment)  # TIME_ZONE: Asia/Seoul
+def local_day_hour(moment: dt.datetime, zone: dt.tzinfo | None = None) -> tuple[dt.date, int]:
+    local = moment.astimezone(zone or timezone.get_current_timezone())  # TIME_ZONE: Asia/Seoul
     return local.date(), local.hour
 
 
@@ -63,9 +63,11 @@ class Rollups:
     buckets: dict[BucketKey, int] = field(default_factory=dict)
     # [text, turns]
     questions: dict[QuestionKey, list] = field(default_factory=dict)
+    # Looked up once: per turn, the lookup cost more than the rest of add().
+    zone: dt.tzinfo = field(default_factory=timezone.get_current_timezone)
 
     def add(self, turn: CountedTurn) -> None:
-        day, hour = local_day_hour(turn.timestamp)
+        day, hour = local_day_hour(turn.timestamp, self.zone)
         row = self.turns.setdefault(
             (turn.robeing_id, day, hour, turn.intent, turn.channel_type), [0, 0, 0.0, 0]
         )
