@@ -26,6 +26,7 @@ run: install
 	export DEBUG=$${DEBUG:-true}; \
 	$(BIN)/python manage.py migrate --noinput && \
 	$(BIN)/python manage.py seed_demo --turns $(DEMO_TURNS) && \
+	$(BIN)/python manage.py aggregate_stats && \
 	trap 'kill 0' EXIT INT TERM; \
 	$(BIN)/celery -A robeing_site worker --beat --loglevel=INFO --concurrency=2 \
 		--scheduler django_celery_beat.schedulers:DatabaseScheduler & \
