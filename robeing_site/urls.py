@@ -27,4 +27,6 @@ api_v1 = [
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
+    # The admin header's language switch posts to set_language here.
+    path("i18n/", include("django.conf.urls.i18n")),
 ]
