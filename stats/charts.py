@@ -10,7 +10,7 @@ from datetime import date
 
 WIDTH, HEIGHT = 720, 240
 # Room for the XP tick labels on the left and the dates below the plot.
-LEFT, RIGHT, TOP, BOTTOM = 56, 12, 16, 40
+LEFT, RIGHT, TOP, BOTTOM = 56, 36, 26, 40
 DATE_LABELS = 7  # at most this many dates under the bars: more would overlap
 STAT_BAR_WIDTH = 400
 

@@ -129,6 +129,7 @@ def test_the_chart_has_one_bar_per_seoul_day_with_that_days_xp(root, robeing):
     ]
     assert f"2026-11-28 – 2026-12-01 (서울 시간): 모두 {a + b + c} XP" in page
     assert "날짜 (서울 시간)" in page
+    assert re.search(r"\(다음 레벨까지 \d+ XP\)", page)  # Korean word order
 
 
 def test_the_default_period_is_the_last_30_days_and_the_presets_change_it(root, robeing):
