@@ -158,6 +158,8 @@ else:
 LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="ko")
 LANGUAGES = [("ko", "한국어"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# One date format in both languages ("2026-12-01 14:05"): robeing_site/formats/.
+FORMAT_MODULE_PATH = ["robeing_site.formats"]
 # Stored in UTC, displayed in Seoul time.
 TIME_ZONE = env.str("TIME_ZONE", default="Asia/Seoul")
 USE_I18N = True

@@ -32,4 +32,6 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
+    # The admin header's language switch posts to set_language here.
+    path("i18n/", include("django.conf.urls.i18n")),
 ]
