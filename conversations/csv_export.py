@@ -30,6 +30,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from conversations.models import ChannelType, ConversationExport, ConversationLog
@@ -80,7 +81,7 @@ def conversation_export_csv(
 
     Headers, channel type labels and the time zone are read here, in the
     request, not while the response is sent, when its language is gone."""
-    header = [str(name) for name in HEADERS]
+    header = [capfirst(str(name)) for name in HEADERS]
     labels = {value: str(label) for value, label in ChannelType.choices}
     row = _row_writer(timezone.get_current_timezone(), labels)
     return _stream(export.id, turns, header, row)
@@ -104,10 +105,10 @@ def _stream(
                 writer.writerow(row(turn))
                 written += 1
                 if buffer.tell() >= FLUSH_CHARS:
+                    sent = written  # handed to the server with this chunk
                     yield _drain(buffer)
-                    sent = written
-            yield _drain(buffer)
             sent = written
+            yield _drain(buffer)
         finished = True
     finally:
         # Also when the client goes away mid-download (the generator is closed):
