@@ -91,7 +91,7 @@ def _stream(
     export_id: int,
     turns: QuerySet[ConversationLog],
     header: list[str],
-    row: Callable[[ConversationLog], list[Any]],
+    row: Callable[[tuple], list[Any]],
 ) -> Iterator[bytes]:
     written = sent = 0
     finished = False
@@ -101,8 +101,8 @@ def _stream(
         with _read_transaction():
             buffer.write(BOM)
             writer.writerow(header)
-            for turn in turns.iterator(chunk_size=CHUNK_ROWS):
-                writer.writerow(row(turn))
+            for values in turns.values_list(*COLUMNS).iterator(chunk_size=CHUNK_ROWS):
+                writer.writerow(row(values))
                 written += 1
                 if buffer.tell() >= FLUSH_CHARS:
                     sent = written  # handed to the server with this chunk
@@ -127,23 +127,33 @@ def _drain(buffer: io.StringIO) -> bytes:
     return chunk
 
 
-def _row_writer(
-    zone: dt.tzinfo, channel_types: dict[str, str]
-) -> Callable[[ConversationLog], list[Any]]:
-    def row(turn: ConversationLog) -> list[Any]:
+# What a row reads: the columns shown and the user's name, nothing else. Plain
+# tuples, not model instances: building each turn with its metadata JSON and
+# its user cost three times the CSV writing.
+COLUMNS = (
+    "id", "timestamp", "robeing_id", "channel_id", "channel_type", "thread_ts",
+    "user__display_name", "user__email", "slack_user_id", "message", "response", "intent",
+    "confidence",
+)  # fmt: skip
+
+
+def _row_writer(zone: dt.tzinfo, channel_types: dict[str, str]) -> Callable[[tuple], list[Any]]:
+    def row(values: tuple) -> list[Any]:
+        (id_, timestamp, robeing, channel, channel_type, thread, name, email, slack_user,
+         message, response, intent, confidence) = values  # fmt: skip
         return [
-            turn.id,
-            turn.timestamp.astimezone(zone).strftime(TIME_FORMAT),
-            _cell(turn.robeing_id),
-            _cell(turn.channel_id),
-            channel_types.get(turn.channel_type, _cell(turn.channel_type)),
-            _cell(turn.thread_ts),
-            _cell(str(turn.user) if turn.user else ""),
-            _cell(turn.slack_user_id),
-            _cell(turn.message),
-            _cell(turn.response),
-            _cell(turn.intent),
-            "" if turn.confidence is None else turn.confidence,
+            id_,
+            timestamp.astimezone(zone).strftime(TIME_FORMAT),
+            _cell(robeing),
+            _cell(channel),
+            channel_types.get(channel_type, _cell(channel_type)),
+            _cell(thread),
+            _cell(name or email or ""),  # User.__str__: the display name, else the email
+            _cell(slack_user),
+            _cell(message),
+            _cell(response),
+            _cell(intent),
+            "" if confidence is None else confidence,
         ]
 
     return row
