@@ -403,6 +403,15 @@ def test_the_confidence_panel_offers_the_ranges_and_marks_the_chosen_one(operato
         assert label in english
 
 
+def test_the_confidence_form_shows_the_range_typed_in(operator, robeing):
+    page = operator.get(LIST, {"confidence_min": "0.25", "confidence_max": "0.75"}).content.decode()
+
+    assert 'name="confidence_min" value="0.25"' in page
+    assert 'name="confidence_max" value="0.75"' in page
+    panel = page[page.index('data-filter-title="신뢰도"') :]
+    assert '<li class="selected"><a href="?">모두</a>' not in panel  # a range is active
+
+
 @pytest.mark.parametrize(
     "params",
     [
