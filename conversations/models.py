@@ -195,3 +195,35 @@ class ArchiveSubject(models.Model):
 
     def __str__(self) -> str:
         return f"{self.archive}: {self.turns} turns"
+
+
+class ConversationExport(models.Model):
+    """One CSV download from the log browser: who took which turns out of the
+    console, and when. Written when the download starts and completed when its
+    last row is sent, so a download cut short stays on record as unfinished,
+    with the rows that did go out."""
+
+    id = models.BigAutoField(primary_key=True)
+    exported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("exported by"),
+    )
+    started_at = models.DateTimeField(_("started"), default=timezone.now)
+    # The list's query string as it was (filters, search, order), as a dict.
+    filters = models.JSONField(_("filters"), default=dict, blank=True)
+    row_count = models.PositiveBigIntegerField(_("rows"), default=0)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        db_table = "conversation_export"
+        verbose_name = _("log export")
+        verbose_name_plural = _("log exports")
+        # No index on time: a row per operator download, a small table.
+        ordering = ("-started_at", "-id")
+
+    def __str__(self) -> str:
+        return f"#{self.id} {timezone.localtime(self.started_at):%Y-%m-%d %H:%M}"

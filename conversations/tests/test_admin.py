@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import zoneinfo
 
 import pytest
@@ -338,3 +339,159 @@ def test_substring_search_uses_the_trigram_index(robeing):
 
     assert "conv_message_trgm_idx" in plan
     assert "conv_response_trgm_idx" in plan
+
+
+# --- confidence ranges, the response column, links from the dashboard ---------
+
+
+def _in_order(confidences: list[float | None]) -> list[float | None]:
+    return sorted(confidences, key=lambda c: (c is not None, c or 0))
+
+
+def _confidences_listed(client, params: dict) -> list[float | None]:
+    page = client.get(LIST, params, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    found = re.findall(r'<td class="field-confidence">([^<]*)</td>', page)
+    return _in_order([None if value == "-" else float(value) for value in found])
+
+
+@pytest.fixture
+def graded_turns(robeing):
+    for confidence in (0.1, 0.3, 0.49, 0.5, 0.79, 0.8, 1.0, None):
+        ConversationLogFactory(robeing=robeing, confidence=confidence)
+
+
+@pytest.mark.parametrize(
+    ("params", "listed"),
+    [
+        ({"confidence_below": "0.3"}, [0.1]),
+        ({"confidence_below": "0.5"}, [0.1, 0.3, 0.49]),
+        ({"confidence_min": "0.5", "confidence_below": "0.8"}, [0.5, 0.79]),
+        ({"confidence_min": "0.8"}, [0.8, 1.0]),
+        ({"confidence": "none"}, [None]),
+        # The free form: both ends included, so "max 1" keeps the sure turns.
+        ({"confidence_min": "0.3", "confidence_max": "0.5"}, [0.3, 0.49, 0.5]),
+        ({"confidence_max": "1"}, [0.1, 0.3, 0.49, 0.5, 0.79, 0.8, 1.0]),
+        ({"confidence_min": "", "confidence_max": ""}, [None, 0.1, 0.3, 0.49, 0.5, 0.79, 0.8, 1.0]),
+    ],
+    ids=["below-0.3", "below-0.5", "0.5-0.8", "0.8-up", "none", "min-max", "max-1", "empty-form"],
+)
+def test_it_filters_by_confidence_range(operator, graded_turns, params, listed):
+    assert _confidences_listed(operator, params) == _in_order(listed)
+
+
+def test_the_confidence_panel_offers_the_ranges_and_marks_the_chosen_one(operator, robeing):
+    korean = operator.get(LIST, {"confidence_below": "0.5", "robeing": "rb8001"}).content.decode()
+    english = operator.get(LIST, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    panel = korean[korean.index('data-filter-title="신뢰도"') :]
+    panel = panel[: panel.index("</details>")]
+    assert (
+        '<li class="selected"><a href="?confidence_below=0.5&amp;robeing=rb8001">0.5 미만</a>'
+        in panel
+    )
+    # A range link replaces the chosen range and keeps the other filters.
+    assert (
+        '<a href="?confidence_below=0.8&amp;confidence_min=0.5&amp;robeing=rb8001">0.5 이상 0.8 미만</a>'
+        in panel
+    )
+    assert '<a href="?confidence=none&amp;robeing=rb8001">신뢰도 없음</a>' in panel
+    assert 'name="confidence_min"' in panel and 'name="confidence_max"' in panel
+    # The min/max form resubmits the robeing but not the range it replaces.
+    assert '<input type="hidden" name="robeing" value="rb8001">' in panel
+    assert 'type="hidden" name="confidence_below"' not in panel
+    for label in ("below 0.3", "0.5 to 0.8", "0.8 and above", "no confidence", "From 0 to 1"):
+        assert label in english
+
+
+def test_the_confidence_form_shows_the_range_typed_in(operator, robeing):
+    page = operator.get(LIST, {"confidence_min": "0.25", "confidence_max": "0.75"}).content.decode()
+
+    assert 'name="confidence_min" value="0.25"' in page
+    assert 'name="confidence_max" value="0.75"' in page
+    panel = page[page.index('data-filter-title="신뢰도"') :]
+    assert '<li class="selected"><a href="?">모두</a>' not in panel  # a range is active
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"confidence_below": "abc"},
+        {"confidence_below": "1.5"},
+        {"confidence_min": "-0.1"},
+        {"confidence_max": "nan"},
+        {"confidence_min": "inf"},
+        {"confidence": "maybe"},
+    ],
+)
+def test_a_bad_confidence_gets_the_invalid_lookup_page_not_an_error(operator, robeing, params):
+    response = operator.get(LIST, params)
+
+    assert response.status_code == 302
+    assert response["Location"] == f"{LIST}?e=1"
+
+
+def test_the_dashboards_low_confidence_link_lists_that_robeing_period_and_range(
+    operator, robeing, other_robeing
+):
+    day = dt.datetime(2026, 11, 3, 9, 0, tzinfo=SEOUL)
+    ConversationLogFactory(robeing=robeing, timestamp=day, confidence=0.2, message="낮은 신뢰 질문")
+    ConversationLogFactory(robeing=robeing, timestamp=day, confidence=0.9, message="높은 신뢰 질문")
+    ConversationLogFactory(
+        robeing=robeing,
+        timestamp=day + dt.timedelta(days=30),
+        confidence=0.2,
+        message="다음 달 질문",
+    )
+    ConversationLogFactory(
+        robeing=other_robeing, timestamp=day, confidence=0.2, message="다른 로빙 질문"
+    )
+    link = f"{LIST}?robeing=rb8001&date_from=2026-11-01&date_to=2026-11-07&confidence_below=0.5"
+
+    page = operator.get(link).content.decode()
+
+    assert "낮은 신뢰 질문" in page
+    assert all(m not in page for m in ("높은 신뢰 질문", "다음 달 질문", "다른 로빙 질문"))
+
+
+def test_an_intent_link_lists_only_that_intent(operator, robeing):
+    ConversationLogFactory(robeing=robeing, intent="schedule", message="일정 질문")
+    ConversationLogFactory(robeing=robeing, intent="schedule_change", message="비슷한 의도")
+    ConversationLogFactory(robeing=robeing, intent="", message="의도 없음")
+
+    page = operator.get(f"{LIST}?intent=schedule").content.decode()
+
+    assert "일정 질문" in page
+    assert "비슷한 의도" not in page and "의도 없음" not in page
+    assert 'name="intent" value="schedule"' in page  # the box shows what is filtered
+
+
+def test_it_shows_the_response_beside_the_message_truncated(operator, robeing):
+    ConversationLogFactory(robeing=robeing, message="환불 규정 알려줘", response="답" * 100)
+    ConversationLogFactory(robeing=robeing, message="", response="메시지 없는 응답")
+
+    page = operator.get(LIST, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert '<th scope="col" class="column-response_excerpt">' in page
+    assert ">Response<" in page
+    assert '<td class="field-response_excerpt">' + "답" * 59 + "…</td>" in page
+    assert "답" * 61 not in page
+    assert '<td class="field-response_excerpt">메시지 없는 응답</td>' in page
+
+
+def test_a_crafted_sort_on_an_unindexed_column_keeps_the_time_order(operator, robeing):
+    ConversationLogFactory(robeing=robeing, intent="a_first_alphabetically", message="나중 질문")
+    ConversationLogFactory(robeing=robeing, intent="z_last", message="최신 질문")
+    intent_column = ConversationLogAdmin.list_display.index("intent")
+
+    page = operator.get(LIST, {"o": str(intent_column)}).content.decode()
+
+    assert page.index("최신 질문") < page.index("나중 질문")
+
+
+def test_the_list_links_to_a_csv_of_the_same_filters_without_the_page(operator, robeing):
+    ConversationLogFactory(robeing=robeing)
+
+    page = operator.get(LIST, {"robeing": "rb8001", "q": "회의", "p": "1"}).content.decode()
+
+    assert f'<a href="{LIST}export/?robeing=rb8001&amp;q=%ED%9A%8C%EC%9D%98"' in page
+    assert "CSV로 내보내기" in page
