@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -106,3 +107,20 @@ def test_an_operator_changes_a_setting_through_its_form(browser, console):
     )
     assert page.locator("#history").get_by_text("max_memory_size").first.is_visible()
     screenshot(page, "settings-ko")
+
+
+def test_an_operator_exports_the_filtered_log_as_csv(browser, console):
+    page = new_page(browser)
+    log_in(page, console["url"], console["operator"].email)
+    page.goto(f"{console['url']}/admin/conversations/conversationlog/?robeing=rb10508&intent=news")
+    shown = page.locator("#result_list tbody tr").count()
+
+    with page.expect_download() as download:
+        page.locator("a.export-link").click()
+    data = Path(download.value.path()).read_bytes()
+
+    assert data.startswith(b"\xef\xbb\xbf")  # Excel reads Korean text as UTF-8
+    lines = data.decode("utf-8-sig").strip().splitlines()
+    assert len(lines) == shown + 1 == 3  # header + rb10508's two news turns
+    assert "오늘 뉴스 요약해줘" in lines[1]
+    screenshot(page, "log-export")
