@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "settings_app",
     "jobs",
     "privacy",
+    "reviews",
 ]
 
 MIDDLEWARE = [
