@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
+import orjson
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import Q, QuerySet
@@ -70,8 +71,10 @@ def turn_get(*, turn_id: int) -> ConversationLog:
 
 
 def reviews_of_turn(*, turn_id: int) -> QuerySet[TurnReview]:
-    return TurnReview.objects.filter(turn_id=turn_id).select_related("reviewer").order_by(
-        "-updated_at", "-id"
+    return (
+        TurnReview.objects.filter(turn_id=turn_id)
+        .select_related("reviewer")
+        .order_by("-updated_at", "-id")
     )
 
 
@@ -84,8 +87,10 @@ def review_history_of_turn(*, turn_id: int) -> QuerySet[TurnReviewHistory]:
 
 
 def flags_of_turn(*, turn_id: int) -> QuerySet[TurnFlag]:
-    return TurnFlag.objects.filter(turn_id=turn_id).select_related("flagged_by").order_by(
-        "-created_at"
+    return (
+        TurnFlag.objects.filter(turn_id=turn_id)
+        .select_related("flagged_by")
+        .order_by("-created_at")
     )
 
 
@@ -198,12 +203,7 @@ def training_examples_count(
     """How many lines an export will hold, give or take turns that arrive or
     leave meanwhile (for a progress bar: one COUNT over the period's range)."""
     if reviewed_only:
-        return (
-            _reviewed_in_period(since, until, robeing_ids)
-            .values("turn_id")
-            .distinct()
-            .count()
-        )
+        return _reviewed_in_period(since, until, robeing_ids).values("turn_id").distinct().count()
     return _turns_in_period(since, until, robeing_ids).count()
 
 
@@ -314,6 +314,23 @@ def _latest_reviews(turn_ids: list[int]) -> dict[int, tuple[str, str]]:
     for turn_id, correct_intent, verdict in reviews:
         latest.setdefault(turn_id, (correct_intent, verdict))
     return latest
+
+
+def training_jsonl_chunks(
+    examples: Iterable[dict], chunk_bytes: int = 64 * 1024
+) -> Iterator[bytes]:
+    """The examples as JSON Lines (UTF-8, UTC times with "Z"), in chunks of
+    about `chunk_bytes`: a streamed download then writes a few large pieces
+    instead of a million small ones."""
+    chunk = bytearray()
+    for example in examples:
+        chunk += orjson.dumps(example, option=orjson.OPT_UTC_Z)
+        chunk += b"\n"
+        if len(chunk) >= chunk_bytes:
+            yield bytes(chunk)
+            chunk.clear()
+    if chunk:
+        yield bytes(chunk)
 
 
 def _example(row: tuple, review: tuple[str, str] | None) -> dict:

@@ -77,10 +77,10 @@ def _review_locked(turn: ConversationLog, reviewer: User, judgement: dict) -> Tu
     INSERT win, and the other, blocked on the index until the winner commits,
     gets IntegrityError, rolls back to its savepoint and updates the winner's
     row under FOR UPDATE. One review, two history rows, nothing lost."""
-    now = timezone.now()
     mine = TurnReview.objects.select_for_update().filter(turn_id=turn.id, reviewer=reviewer)
     review = mine.first()
     if review is None:
+        now = timezone.now()
         try:
             with transaction.atomic():
                 return TurnReview.objects.create(
@@ -91,7 +91,8 @@ def _review_locked(turn: ConversationLog, reviewer: User, judgement: dict) -> Tu
             review = mine.get()  # the concurrent first review, committed meanwhile
     for name, value in judgement.items():
         setattr(review, name, value)
-    review.updated_at = now
+    # Taken under the row lock, so versions are timed in the order they won it.
+    review.updated_at = timezone.now()
     review.save(update_fields=[*judgement, "updated_at"])
     return review
 

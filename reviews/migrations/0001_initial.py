@@ -7,133 +7,283 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('conversations', '0007_archive_task_name'),
+        ("accounts", "0001_initial"),
+        ("conversations", "0007_archive_task_name"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='InboxTurn',
-            fields=[
-            ],
+            name="InboxTurn",
+            fields=[],
             options={
-                'verbose_name': 'turn to review',
-                'verbose_name_plural': 'review inbox',
-                'proxy': True,
-                'default_permissions': ('view',),
-                'indexes': [],
-                'constraints': [],
+                "verbose_name": "turn to review",
+                "verbose_name_plural": "review inbox",
+                "proxy": True,
+                "default_permissions": ("view",),
+                "indexes": [],
+                "constraints": [],
             },
-            bases=('conversations.conversationlog',),
+            bases=("conversations.conversationlog",),
         ),
         migrations.CreateModel(
-            name='TurnReview',
+            name="TurnReview",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('turn_id', models.BigIntegerField(verbose_name='turn')),
-                ('turn_timestamp', models.DateTimeField(verbose_name='time of the turn')),
-                ('user_id', models.UUIDField(blank=True, null=True, verbose_name='user id')),
-                ('slack_user_id', models.CharField(blank=True, default='', max_length=100, verbose_name='Slack user')),
-                ('correct_intent', models.CharField(blank=True, default='', max_length=100, verbose_name='correct intent')),
-                ('verdict', models.CharField(choices=[('good', 'good'), ('wrong', 'wrong'), ('unsafe', 'unsafe')], max_length=16, verbose_name='verdict')),
-                ('note', models.TextField(blank=True, default='', verbose_name='note')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='reviewed')),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='updated')),
-                ('reviewer', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='reviewer')),
-                ('robeing', models.ForeignKey(db_column='robeing_id', db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.robeing', verbose_name='robeing')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("turn_id", models.BigIntegerField(verbose_name="turn")),
+                ("turn_timestamp", models.DateTimeField(verbose_name="time of the turn")),
+                ("user_id", models.UUIDField(blank=True, null=True, verbose_name="user id")),
+                (
+                    "slack_user_id",
+                    models.CharField(
+                        blank=True, default="", max_length=100, verbose_name="Slack user"
+                    ),
+                ),
+                (
+                    "correct_intent",
+                    models.CharField(
+                        blank=True, default="", max_length=100, verbose_name="correct intent"
+                    ),
+                ),
+                (
+                    "verdict",
+                    models.CharField(
+                        choices=[("good", "good"), ("wrong", "wrong"), ("unsafe", "unsafe")],
+                        max_length=16,
+                        verbose_name="verdict",
+                    ),
+                ),
+                ("note", models.TextField(blank=True, default="", verbose_name="note")),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="reviewed"
+                    ),
+                ),
+                (
+                    "updated_at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="updated"),
+                ),
+                (
+                    "reviewer",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="reviewer",
+                    ),
+                ),
+                (
+                    "robeing",
+                    models.ForeignKey(
+                        db_column="robeing_id",
+                        db_index=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="accounts.robeing",
+                        verbose_name="robeing",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'turn review',
-                'verbose_name_plural': 'turn reviews',
-                'db_table': 'turn_review',
-                'permissions': [('review_turn', 'Can review and flag conversation turns'), ('export_training_data', 'Can download training data')],
-                'default_permissions': ('view',),
+                "verbose_name": "turn review",
+                "verbose_name_plural": "turn reviews",
+                "db_table": "turn_review",
+                "permissions": [
+                    ("review_turn", "Can review and flag conversation turns"),
+                    ("export_training_data", "Can download training data"),
+                ],
+                "default_permissions": ("view",),
             },
         ),
         migrations.CreateModel(
-            name='TurnReviewHistory',
+            name="TurnReviewHistory",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('turn_id', models.BigIntegerField(verbose_name='turn')),
-                ('turn_timestamp', models.DateTimeField(verbose_name='time of the turn')),
-                ('user_id', models.UUIDField(blank=True, null=True, verbose_name='user id')),
-                ('slack_user_id', models.CharField(blank=True, default='', max_length=100, verbose_name='Slack user')),
-                ('correct_intent', models.CharField(blank=True, default='', max_length=100, verbose_name='correct intent')),
-                ('verdict', models.CharField(choices=[('good', 'good'), ('wrong', 'wrong'), ('unsafe', 'unsafe')], max_length=16, verbose_name='verdict')),
-                ('note', models.TextField(blank=True, default='', verbose_name='note')),
-                ('recorded_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='recorded')),
-                ('review', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='history', to='reviews.turnreview', verbose_name='review')),
-                ('reviewer', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='reviewer')),
-                ('robeing', models.ForeignKey(db_column='robeing_id', db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.robeing', verbose_name='robeing')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("turn_id", models.BigIntegerField(verbose_name="turn")),
+                ("turn_timestamp", models.DateTimeField(verbose_name="time of the turn")),
+                ("user_id", models.UUIDField(blank=True, null=True, verbose_name="user id")),
+                (
+                    "slack_user_id",
+                    models.CharField(
+                        blank=True, default="", max_length=100, verbose_name="Slack user"
+                    ),
+                ),
+                (
+                    "correct_intent",
+                    models.CharField(
+                        blank=True, default="", max_length=100, verbose_name="correct intent"
+                    ),
+                ),
+                (
+                    "verdict",
+                    models.CharField(
+                        choices=[("good", "good"), ("wrong", "wrong"), ("unsafe", "unsafe")],
+                        max_length=16,
+                        verbose_name="verdict",
+                    ),
+                ),
+                ("note", models.TextField(blank=True, default="", verbose_name="note")),
+                (
+                    "recorded_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="recorded"
+                    ),
+                ),
+                (
+                    "review",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="history",
+                        to="reviews.turnreview",
+                        verbose_name="review",
+                    ),
+                ),
+                (
+                    "reviewer",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="reviewer",
+                    ),
+                ),
+                (
+                    "robeing",
+                    models.ForeignKey(
+                        db_column="robeing_id",
+                        db_index=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="accounts.robeing",
+                        verbose_name="robeing",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'review history',
-                'verbose_name_plural': 'review history',
-                'db_table': 'turn_review_history',
-                'default_permissions': (),
+                "verbose_name": "review history",
+                "verbose_name_plural": "review history",
+                "db_table": "turn_review_history",
+                "default_permissions": (),
             },
         ),
         migrations.CreateModel(
-            name='TurnFlag',
+            name="TurnFlag",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('turn_id', models.BigIntegerField(verbose_name='turn')),
-                ('turn_timestamp', models.DateTimeField(verbose_name='time of the turn')),
-                ('user_id', models.UUIDField(blank=True, null=True, verbose_name='user id')),
-                ('slack_user_id', models.CharField(blank=True, default='', max_length=100, verbose_name='Slack user')),
-                ('reason', models.CharField(blank=True, default='', max_length=500, verbose_name='reason')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='flagged')),
-                ('flagged_by', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='flagged by')),
-                ('robeing', models.ForeignKey(db_column='robeing_id', db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.robeing', verbose_name='robeing')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("turn_id", models.BigIntegerField(verbose_name="turn")),
+                ("turn_timestamp", models.DateTimeField(verbose_name="time of the turn")),
+                ("user_id", models.UUIDField(blank=True, null=True, verbose_name="user id")),
+                (
+                    "slack_user_id",
+                    models.CharField(
+                        blank=True, default="", max_length=100, verbose_name="Slack user"
+                    ),
+                ),
+                (
+                    "reason",
+                    models.CharField(blank=True, default="", max_length=500, verbose_name="reason"),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="flagged"),
+                ),
+                (
+                    "flagged_by",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="flagged by",
+                    ),
+                ),
+                (
+                    "robeing",
+                    models.ForeignKey(
+                        db_column="robeing_id",
+                        db_index=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="accounts.robeing",
+                        verbose_name="robeing",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'turn flag',
-                'verbose_name_plural': 'turn flags',
-                'db_table': 'turn_flag',
-                'default_permissions': (),
-                'indexes': [models.Index(fields=['turn_timestamp', 'turn_id'], name='flag_time_idx'), models.Index(fields=['user_id'], name='flag_user_idx'), models.Index(fields=['slack_user_id'], name='flag_slack_user_idx')],
-                'constraints': [models.UniqueConstraint(fields=('turn_id', 'flagged_by'), name='turn_flag_uniq')],
+                "verbose_name": "turn flag",
+                "verbose_name_plural": "turn flags",
+                "db_table": "turn_flag",
+                "default_permissions": (),
+                "indexes": [
+                    models.Index(fields=["turn_timestamp", "turn_id"], name="flag_time_idx"),
+                    models.Index(fields=["user_id"], name="flag_user_idx"),
+                    models.Index(fields=["slack_user_id"], name="flag_slack_user_idx"),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(fields=("turn_id", "flagged_by"), name="turn_flag_uniq")
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='turnreview',
-            index=models.Index(fields=['turn_timestamp', 'turn_id'], name='review_time_idx'),
+            model_name="turnreview",
+            index=models.Index(fields=["turn_timestamp", "turn_id"], name="review_time_idx"),
         ),
         migrations.AddIndex(
-            model_name='turnreview',
-            index=models.Index(fields=['robeing', 'turn_timestamp', 'turn_id'], name='review_robeing_time_idx'),
+            model_name="turnreview",
+            index=models.Index(
+                fields=["robeing", "turn_timestamp", "turn_id"], name="review_robeing_time_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='turnreview',
-            index=models.Index(fields=['user_id'], name='review_user_idx'),
+            model_name="turnreview",
+            index=models.Index(fields=["user_id"], name="review_user_idx"),
         ),
         migrations.AddIndex(
-            model_name='turnreview',
-            index=models.Index(fields=['slack_user_id'], name='review_slack_user_idx'),
+            model_name="turnreview",
+            index=models.Index(fields=["slack_user_id"], name="review_slack_user_idx"),
         ),
         migrations.AddIndex(
-            model_name='turnreview',
-            index=models.Index(fields=['reviewer', '-updated_at'], name='review_reviewer_idx'),
+            model_name="turnreview",
+            index=models.Index(fields=["reviewer", "-updated_at"], name="review_reviewer_idx"),
         ),
         migrations.AddConstraint(
-            model_name='turnreview',
-            constraint=models.UniqueConstraint(fields=('turn_id', 'reviewer'), name='turn_review_uniq'),
+            model_name="turnreview",
+            constraint=models.UniqueConstraint(
+                fields=("turn_id", "reviewer"), name="turn_review_uniq"
+            ),
         ),
         migrations.AddIndex(
-            model_name='turnreviewhistory',
-            index=models.Index(fields=['review', 'recorded_at'], name='review_history_review_idx'),
+            model_name="turnreviewhistory",
+            index=models.Index(fields=["review", "recorded_at"], name="review_history_review_idx"),
         ),
         migrations.AddIndex(
-            model_name='turnreviewhistory',
-            index=models.Index(fields=['user_id'], name='review_history_user_idx'),
+            model_name="turnreviewhistory",
+            index=models.Index(fields=["user_id"], name="review_history_user_idx"),
         ),
         migrations.AddIndex(
-            model_name='turnreviewhistory',
-            index=models.Index(fields=['slack_user_id'], name='review_history_slack_idx'),
+            model_name="turnreviewhistory",
+            index=models.Index(fields=["slack_user_id"], name="review_history_slack_idx"),
         ),
     ]
