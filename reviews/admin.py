@@ -30,8 +30,8 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.text import Truncator
-from django.utils.translation import gettext
+from django.utils.text import Truncator, capfirst
+from django.utils.translation import gettext, pgettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Robeing
@@ -42,7 +42,7 @@ from conversations.admin import (
     TimestampRangeFilter,
 )
 from core.admin import ReadOnlyAdmin
-from core.errors import ApplicationError, InvalidInput, pydantic_errors
+from core.errors import InvalidInput
 from reviews import selectors, services
 from reviews.forms import INTENT_LIST_ID, ReviewForm
 from reviews.models import InboxTurn, TurnReview, Verdict
@@ -111,8 +111,8 @@ class ReasonFilter(admin.ListFilter):
 
     def choices(self, changelist: ChangeList) -> Iterator[dict[str, Any]]:
         labels = {
-            self.LOW: _("low confidence"),
-            self.FLAGGED: _("flagged"),
+            self.LOW: pgettext_lazy("reviews", "low confidence"),
+            self.FLAGGED: pgettext_lazy("reviews", "flagged"),
             self.INTENT: _("any turn (choose an intent)"),
         }
         # For the threshold's own form: every other parameter, kept as it is.
@@ -145,9 +145,9 @@ class StatusFilter(admin.SimpleListFilter):
 
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list:
         return [
-            ("unreviewed", _("not reviewed")),
-            ("reviewed", _("reviewed")),
-            ("all", _("all")),
+            ("unreviewed", pgettext_lazy("reviews", "not reviewed")),
+            ("reviewed", pgettext_lazy("reviews", "reviewed")),
+            ("all", pgettext_lazy("reviews", "all")),
         ]
 
     def choices(self, changelist: ChangeList) -> Iterator[dict[str, Any]]:
@@ -228,11 +228,11 @@ class InboxTurnAdmin(admin.ModelAdmin):
     def response_excerpt(self, turn: InboxTurn) -> str:
         return Truncator(turn.response).chars(60)
 
-    @admin.display(description=_("flags"))
+    @admin.display(description=pgettext_lazy("reviews", "flags"))
     def flags(self, turn: InboxTurn) -> str:
         return str(turn.marks.flags) if turn.marks.flags else ""
 
-    @admin.display(description=_("review"))
+    @admin.display(description=pgettext_lazy("reviews", "review"))
     def review_status(self, turn: InboxTurn) -> str:
         return _verdicts(turn.marks.verdicts)
 
@@ -260,7 +260,7 @@ class InboxTurnAdmin(admin.ModelAdmin):
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
         context = {
-            "title": self.model._meta.verbose_name_plural,
+            "title": capfirst(self.model._meta.verbose_name_plural),
             "can_export": can_export(request),
             "export_defaults": _export_defaults(request),
             **(extra_context or {}),
@@ -355,9 +355,8 @@ class InboxTurnAdmin(admin.ModelAdmin):
             raise PermissionDenied
         try:
             wanted = _export_input(request)
-        except ApplicationError as error:
-            for problem in error.errors or []:
-                messages.error(request, f"{problem.field}: {problem.message}")
+        except BadExportRequest as problem:
+            messages.error(request, str(problem))
             return HttpResponseRedirect(reverse("admin:reviews_inboxturn_changelist"))
         logger.info(
             "training data download by user %s: %s", request.user.pk, wanted.model_dump_json()
@@ -388,22 +387,36 @@ def _export_defaults(request: HttpRequest) -> dict[str, Any]:
     }
 
 
+class BadExportRequest(Exception):
+    """A download the inbox cannot serve; the message is for the operator."""
+
+
 def _export_input(request: HttpRequest) -> TrainingExportIn:
     defaults = _export_defaults(request)
     robeing_ids = [r for r in request.GET.getlist("robeing") if r]
+    days = {}
+    for name in ("date_from", "date_to"):
+        try:
+            days[name] = dt.date.fromisoformat(defaults[name])
+        except ValueError:
+            raise BadExportRequest(
+                gettext("Not a date (YYYY-MM-DD): %(value)s") % {"value": defaults[name]}
+            ) from None
+    unknown = set(robeing_ids) - set(defaults["robeings"])
+    if unknown:
+        raise BadExportRequest(
+            gettext("Unknown robeing: %(ids)s") % {"ids": ", ".join(sorted(unknown))}
+        )
     try:
-        wanted = TrainingExportIn(
-            since=defaults["date_from"],
-            until=defaults["date_to"],
+        return TrainingExportIn(
+            since=days["date_from"],
+            until=days["date_to"],
             robeing_ids=robeing_ids,
             reviewed_only=request.GET.get("reviewed_only") in ("1", "on", "true"),
         )
-    except pydantic.ValidationError as exc:
-        raise InvalidInput("Invalid input.", errors=pydantic_errors(exc)) from None
-    unknown = set(robeing_ids) - set(defaults["robeings"])
-    if unknown:
-        raise InvalidInput.for_field("robeing", f"Unknown robeing: {', '.join(sorted(unknown))}")
-    return wanted
+    except pydantic.ValidationError:
+        # Dates and robeings are checked above: what is left is the order.
+        raise BadExportRequest(gettext("The period ends before it starts.")) from None
 
 
 def _next_url(request: HttpRequest) -> str | None:
@@ -422,7 +435,7 @@ def _local_time(moment: dt.datetime) -> str:
 
 def _verdicts(verdicts: list[str]) -> str:
     if not verdicts:
-        return gettext("not reviewed")
+        return pgettext("reviews", "not reviewed")
     labels = [str(Verdict(v).label) for v in verdicts]
     return ", ".join(labels)
 
@@ -444,7 +457,7 @@ class TurnReviewAdmin(ReadOnlyAdmin):
     def updated(self, review: TurnReview) -> str:
         return _local_time(review.updated_at)
 
-    @admin.display(description=_("turn"))
+    @admin.display(description=pgettext_lazy("reviews", "turn"))
     def turn_link(self, review: TurnReview) -> str:
         url = reverse("admin:reviews_inboxturn_change", args=[review.turn_id])
         return format_html('<a href="{}">#{}</a>', url, review.turn_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from reviews.models import INTENT_MAX_CHARS, NOTE_MAX_CHARS, Verdict
 
@@ -23,7 +24,7 @@ class ReviewForm(forms.Form):
         help_text=_("Leave it as logged when the intent was right."),
     )
     note = forms.CharField(
-        label=_("note"),
+        label=pgettext_lazy("reviews", "note"),
         max_length=NOTE_MAX_CHARS,
         required=False,
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),

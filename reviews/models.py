@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from conversations.models import ConversationLog
 
@@ -22,15 +23,15 @@ REASON_MAX_CHARS = 500
 
 
 class Verdict(models.TextChoices):
-    GOOD = "good", _("good")
-    WRONG = "wrong", _("wrong")
-    UNSAFE = "unsafe", _("unsafe")
+    GOOD = "good", pgettext_lazy("reviews", "good")
+    WRONG = "wrong", pgettext_lazy("reviews", "wrong")
+    UNSAFE = "unsafe", pgettext_lazy("reviews", "unsafe")
 
 
 class TurnCopy(models.Model):
     """Which turn a row is about, and the turn's time and person copied from it."""
 
-    turn_id = models.BigIntegerField(_("turn"))
+    turn_id = models.BigIntegerField(pgettext_lazy("reviews", "turn"))
     robeing = models.ForeignKey(
         "accounts.Robeing",
         on_delete=models.PROTECT,
@@ -62,8 +63,8 @@ class TurnReview(TurnCopy):
         _("correct intent"), max_length=INTENT_MAX_CHARS, blank=True, default=""
     )
     verdict = models.CharField(_("verdict"), max_length=16, choices=Verdict.choices)
-    note = models.TextField(_("note"), blank=True, default="")
-    created_at = models.DateTimeField(_("reviewed"), default=timezone.now)
+    note = models.TextField(pgettext_lazy("reviews", "note"), blank=True, default="")
+    created_at = models.DateTimeField(pgettext_lazy("reviews", "reviewed"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated"), default=timezone.now)
 
     class Meta:
@@ -105,7 +106,7 @@ class TurnReviewHistory(TurnCopy):
         TurnReview,
         on_delete=models.CASCADE,
         related_name="history",
-        verbose_name=_("review"),
+        verbose_name=pgettext_lazy("reviews", "review"),
         db_index=False,  # review_history_review_idx
     )
     reviewer = models.ForeignKey(
@@ -119,8 +120,8 @@ class TurnReviewHistory(TurnCopy):
         _("correct intent"), max_length=INTENT_MAX_CHARS, blank=True, default=""
     )
     verdict = models.CharField(_("verdict"), max_length=16, choices=Verdict.choices)
-    note = models.TextField(_("note"), blank=True, default="")
-    recorded_at = models.DateTimeField(_("recorded"), default=timezone.now)
+    note = models.TextField(pgettext_lazy("reviews", "note"), blank=True, default="")
+    recorded_at = models.DateTimeField(pgettext_lazy("reviews", "recorded"), default=timezone.now)
 
     class Meta:
         db_table = "turn_review_history"
@@ -149,7 +150,7 @@ class TurnFlag(TurnCopy):
         db_index=False,  # turn_flag_uniq
     )
     reason = models.CharField(_("reason"), max_length=REASON_MAX_CHARS, blank=True, default="")
-    created_at = models.DateTimeField(_("flagged"), default=timezone.now)
+    created_at = models.DateTimeField(pgettext_lazy("reviews", "flagged"), default=timezone.now)
 
     class Meta:
         db_table = "turn_flag"
