@@ -65,10 +65,11 @@ class Command(BaseCommand):
                 written += lines
                 bar.update(lines)
             bar.close()
+        turns = f"{written:,} turn{'' if written == 1 else 's'}"
         if options["output"]:
-            self.stdout.write(f"Wrote {written:,} turns to {options['output']}.")
+            self.stdout.write(f"Wrote {turns} to {options['output']}.")
         elif show_progress:
-            self.stderr.write(f"Wrote {written:,} turns.")
+            self.stderr.write(f"Wrote {turns}.")
 
     def _validated(self, options: dict[str, Any]) -> TrainingExportIn:
         since, until = _date(options["since"]), _date(options["until"])
