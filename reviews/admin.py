@@ -28,6 +28,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import Truncator, capfirst
@@ -51,6 +52,7 @@ from reviews.schemas import TrainingExportIn
 logger = logging.getLogger(__name__)
 
 Turns = Any  # QuerySet[InboxTurn]
+INBOX_COUNT_BOUND = 1_000
 # The admin download, when the inbox names no period: the last 30 Seoul days.
 EXPORT_DEFAULT_DAYS = 30
 VIEW_PERMISSION = "reviews.view_inboxturn"
@@ -183,6 +185,27 @@ class InboxChangeList(ChangeList):
 # --- The inbox ------------------------------------------------------------------------
 
 
+class InboxPaginator(EstimatedCountPaginator):
+    """Counts at most INBOX_COUNT_BOUND + 1 turns ("1,000+"): an inbox filter
+    always narrows the log (confidence, flags, intent), so there is no planner
+    estimate to use, and a filter that matches little (a robeing with few
+    low-confidence turns) would read the whole partial index to count 10,000."""
+
+    estimate = None
+
+    @cached_property
+    def count(self) -> int:
+        return self.object_list.order_by()[: INBOX_COUNT_BOUND + 1].count()
+
+    @property
+    def bound(self) -> int:
+        return INBOX_COUNT_BOUND
+
+    @property
+    def is_lower_bound(self) -> bool:
+        return self.count > INBOX_COUNT_BOUND
+
+
 @admin.register(InboxTurn)
 class InboxTurnAdmin(admin.ModelAdmin):
     list_display = (
@@ -197,7 +220,7 @@ class InboxTurnAdmin(admin.ModelAdmin):
     # Every index the inbox reads ends in (timestamp DESC, id DESC).
     ordering = ("-timestamp", "-id")
     sortable_by = ()
-    paginator = EstimatedCountPaginator
+    paginator = InboxPaginator
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
     actions = None

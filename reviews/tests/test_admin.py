@@ -16,6 +16,7 @@ from django.utils import timezone
 from accounts.tests.factories import UserFactory
 from conversations.tests.factories import ConversationLogFactory
 from privacy import services as privacy_services
+from reviews import admin as review_admin
 from reviews import services
 from reviews.models import TurnFlag, TurnReview
 from reviews.tests.conftest import grant
@@ -160,6 +161,16 @@ def test_the_inbox_never_counts_the_whole_log(operator, robeing):
     counts = [q["sql"] for q in queries if "COUNT(" in q["sql"].upper()]
     assert counts, "the page says how many turns wait"
     assert all("LIMIT" in sql.upper() for sql in counts)
+
+
+def test_a_long_inbox_says_more_than_its_count_bound(operator, robeing, monkeypatch):
+    monkeypatch.setattr(review_admin, "INBOX_COUNT_BOUND", 2)
+    for _ in range(3):
+        ConversationLogFactory(robeing=robeing, confidence=0.1)
+
+    page = operator.get(INBOX).content.decode()
+
+    assert "검토할 턴 2개 이상" in page
 
 
 def test_a_review_round_trip_through_the_page(operator, turn, reviewer):
