@@ -231,7 +231,7 @@ def training_examples(
         else _period_turn_batches(since, until, robeing_ids, unwanted, batch_size)
     )
     for rows in batches:
-        latest = _latest_reviews([row[0] for row in rows])
+        latest = _latest_reviews(rows)
         for row in rows:
             yield _example(row, latest.get(row[0]))
 
@@ -303,16 +303,23 @@ def _keyset_walk(
         after = (batch[-1][time_at], batch[-1][id_at])
 
 
-def _latest_reviews(turn_ids: list[int]) -> dict[int, tuple[str, str]]:
-    """(correct intent, verdict) of the newest review of each turn."""
-    latest: dict[int, tuple[str, str]] = {}
+def _latest_reviews(rows: list[tuple]) -> dict[int, tuple[str, str]]:
+    """(correct intent, verdict) of the newest review of each turn of a batch.
+    Looked up by the batch's time span on review_time_idx, not by a list of
+    2,000 ids: the query stays small, and reviews are few per span."""
+    if not rows:
+        return {}
+    ids = {row[0] for row in rows}
+    times = [row[2] for row in rows]
     reviews = (
-        TurnReview.objects.filter(turn_id__in=turn_ids)
+        TurnReview.objects.filter(turn_timestamp__gte=min(times), turn_timestamp__lte=max(times))
         .order_by("turn_id", "-updated_at", "-id")
         .values_list("turn_id", "correct_intent", "verdict")
     )
+    latest: dict[int, tuple[str, str]] = {}
     for turn_id, correct_intent, verdict in reviews:
-        latest.setdefault(turn_id, (correct_intent, verdict))
+        if turn_id in ids:
+            latest.setdefault(turn_id, (correct_intent, verdict))
     return latest
 
 
