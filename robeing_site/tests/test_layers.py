@@ -9,7 +9,9 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("core", "jobs", "accounts", "settings_app", "conversations", "stats", "privacy")
+PACKAGES = (
+    "core", "jobs", "accounts", "settings_app", "conversations", "stats", "reviews", "privacy",
+)  # fmt: skip
 
 
 def lint_imports(tree: Path) -> subprocess.CompletedProcess:
