@@ -9,7 +9,7 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 DEMO_TURNS ?= 2000
 PORT ?= 8000
 
-.PHONY: run test lint install worker beat clean
+.PHONY: run test lint install browser worker beat clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,7 @@ run: install
 	export DEBUG=$${DEBUG:-true}; \
 	$(BIN)/python manage.py migrate --noinput && \
 	$(BIN)/python manage.py seed_demo --turns $(DEMO_TURNS) && \
+	$(BIN)/python manage.py aggregate_stats && \
 	trap 'kill 0' EXIT INT TERM; \
 	$(BIN)/celery -A robeing_site worker --beat --loglevel=INFO --concurrency=2 \
 		--scheduler django_celery_beat.schedulers:DatabaseScheduler & \
@@ -33,11 +34,17 @@ run: install
 
 ## test: lint, the whole suite on PostgreSQL, then again on SQLite (the
 ## embedded default), skipping the PostgreSQL-only tests there.
-test: install lint
+test: install lint browser
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
 		$(BIN)/python -m pytest $(PYTEST_ARGS)
 	env -u DATABASE_URL -u REDIS_URL VAR_DIR=$$(mktemp -d) \
 		$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+## browser: Debian's Chromium (and Korean fonts, for readable screenshots) for
+## the Playwright tests, installed through apt when missing; never downloaded.
+browser:
+	@command -v chromium >/dev/null && fc-list :lang=ko | grep -q . || \
+		{ apt-get update -qq && apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
 
 lint: install
 	$(BIN)/ruff check .

@@ -21,9 +21,12 @@ def pytest_collection_modifyitems(config, items) -> None:
     if settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
         return
     skip = pytest.mark.skip(reason="needs PostgreSQL")
+    once = pytest.mark.skip(reason="browser tests run once, in the PostgreSQL pass")
     for item in items:
         if "postgresql" in item.keywords:
             item.add_marker(skip)
+        elif "browser" in item.keywords:
+            item.add_marker(once)
 
 
 @pytest.fixture(autouse=True)

@@ -181,3 +181,8 @@ def user_personal_data(*, user_ids: set[uuid.UUID]) -> list[dict]:
         "last_login",
     )
     return list(User.objects.filter(id__in=user_ids).values(*fields))
+
+
+def robeings_all() -> list[Robeing]:
+    """Every robeing, by id: the choices of a robeing picker (a small table)."""
+    return list(Robeing.objects.order_by("robeing_id"))

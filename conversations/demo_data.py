@@ -369,6 +369,7 @@ TEMPLATES: dict[str, dict[str, list[tuple[str, str]]]] = {
 INTENTS = list(TEMPLATES)
 INTENT_WEIGHTS = [5, 3, 2, 1, 4, 2]  # schedule and small talk dominate real traffic
 STAY_ON_INTENT = 0.8  # a thread mostly keeps to its first intent
+LOW_CONFIDENCE_SHARE = 0.12  # turns the bot was unsure of (confidence below 0.5)
 
 
 def demo_turns(
@@ -421,7 +422,7 @@ def _conversation(
         yield (
             robeing_id, channel_id, channel_type, thread_ts,
             message.format_map(slots), response.format_map(slots), intent,
-            round(rng.uniform(0.5, 0.99), 2), at, user_id, slack_user_id,
+            _confidence(rng), at, user_id, slack_user_id,
             f"demo-{uuid.uuid4().hex}",
             {"slack_ts": _slack_ts(micros), "source": "demo"},
             at + dt.timedelta(seconds=2),  # the bot logs the turn after answering
@@ -429,6 +430,14 @@ def _conversation(
         micros += rng.randint(20, 600) * 1_000_000 + rng.randrange(1_000_000)
         if rng.random() > STAY_ON_INTENT:
             intent = rng.choices(INTENTS, INTENT_WEIGHTS)[0]
+
+
+def _confidence(rng: random.Random) -> float:
+    # Mostly sure, sometimes not: the dashboard and the review inbox have
+    # low-confidence turns to show.
+    if rng.random() < LOW_CONFIDENCE_SHARE:
+        return round(rng.uniform(0.05, 0.49), 2)
+    return round(rng.uniform(0.5, 0.99), 2)
 
 
 def _speaker(rng: random.Random, users: Sequence[DemoUser]) -> tuple[uuid.UUID | None, str, str]:

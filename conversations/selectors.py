@@ -6,10 +6,13 @@ import uuid
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 
-from django.db.models import Q, QuerySet
+from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Substr
 from django.utils import timezone
 
 from accounts import selectors as account_selectors
+from accounts.models import Robeing
+from conversations.counted import CLAIMED_MESSAGE_CHARS, COUNTED_TURN_FIELDS, CountedTurn
 from conversations.models import CONVERSATION_LOG_FIELDS, ConversationLog
 from settings_app import selectors as settings_selectors
 
@@ -143,3 +146,58 @@ def conversation_turns_of_subject(
         if len(rows) < batch_size:
             return
         last_id = rows[-1][0]
+
+
+def conversation_turns_counted(
+    *, since: datetime, until: datetime, robeing_ids: set[str] | None = None
+) -> Iterator[CountedTurn]:
+    """Every hot turn the stats aggregation has counted with a timestamp in
+    [since, until), of these robeings (all when None), streamed (a server-side
+    cursor on PostgreSQL): what a rebuild or a check of the dashboard's
+    rollups reads."""
+    turns = ConversationLog.objects.filter(
+        timestamp__gte=since, timestamp__lt=until, stats_counted_at__isnull=False
+    )
+    if robeing_ids is not None:
+        turns = turns.filter(robeing_id__in=robeing_ids)
+    rows = (
+        turns.annotate(message_start=Substr("message", 1, CLAIMED_MESSAGE_CHARS))
+        .values_list(*COUNTED_TURN_FIELDS, "message_start")
+        .order_by()
+    )
+    for row in rows.iterator(chunk_size=5000):
+        yield CountedTurn.from_row(row)
+
+
+def last_turn_times(*, robeing_ids: list[str]) -> dict[str, datetime]:
+    """Each robeing's newest turn time: one index probe per robeing
+    (conv_robeing_time_idx), not a GROUP BY over the log."""
+    newest = (
+        ConversationLog.objects.filter(robeing_id=OuterRef("robeing_id"))
+        .order_by("-timestamp", "-id")
+        .values("timestamp")[:1]
+    )
+    rows = (
+        Robeing.objects.filter(robeing_id__in=robeing_ids)
+        .annotate(last=Subquery(newest))
+        .values_list("robeing_id", "last")
+    )
+    return {robeing_id: last for robeing_id, last in rows if last is not None}
+
+
+def low_confidence_latest(
+    *,
+    since: datetime,
+    until: datetime,
+    below: float,
+    robeing_id: str | None = None,
+    limit: int = 10,
+) -> list[int]:
+    """Ids of the newest turns in [since, until) with a confidence below
+    `below`, newest first."""
+    turns = ConversationLog.objects.filter(
+        timestamp__gte=since, timestamp__lt=until, confidence__lt=below
+    )
+    if robeing_id is not None:
+        turns = turns.filter(robeing_id=robeing_id)
+    return list(turns.order_by("-timestamp", "-id").values_list("id", flat=True)[:limit])

@@ -18,10 +18,12 @@ from typing import Literal
 import orjson
 import psycopg
 from django.db import connection, transaction
+from django.db.models.functions import Substr
 from django.utils import timezone
 from psycopg.types.json import Jsonb, set_json_dumps
 
 from accounts import selectors as account_selectors
+from conversations.counted import CLAIMED_MESSAGE_CHARS, COUNTED_TURN_FIELDS, CountedTurn
 from conversations.masking import mask_pii
 from conversations.models import ConversationLog
 from conversations.schemas import TurnIn
@@ -324,19 +326,22 @@ def _original_vanished() -> TurnOutcome:
     return TurnOutcome("error", errors=[error])
 
 
+_CLAIMED_COLUMNS = (
+    "id, robeing_id, timestamp, intent, channel_type, confidence, "
+    f"substr(message, 1, {CLAIMED_MESSAGE_CHARS})"
+)
 _CLAIM_SQL = (
     "UPDATE conversation_log SET stats_counted_at = %s WHERE id IN ("
     "SELECT id FROM conversation_log WHERE stats_counted_at IS NULL ORDER BY id LIMIT %s"
-    ") RETURNING id, robeing_id"
+    f") RETURNING {_CLAIMED_COLUMNS}"
 )
 _CLAIM_SKIP_LOCKED_SQL = _CLAIM_SQL.replace("LIMIT %s", "LIMIT %s FOR UPDATE SKIP LOCKED")
 
 
-def conversation_turns_claim_for_stats(*, limit: int) -> list[tuple[int, str]]:
-    """Mark up to `limit` uncounted turns as counted and return (id, robeing_id)
-    for each. Call it inside the transaction that records what they add up to:
-    if that transaction rolls back, the claim does too and the turns stay
-    uncounted.
+def conversation_turns_claim_for_stats(*, limit: int) -> list[CountedTurn]:
+    """Mark up to `limit` uncounted turns as counted and return them. Call it
+    inside the transaction that records what they add up to: if that
+    transaction rolls back, the claim does too and the turns stay uncounted.
 
     Exactly once, also with overlapping runs: a row is claimed by one conditional
     UPDATE; on PostgreSQL `FOR UPDATE SKIP LOCKED` makes a concurrent run take
@@ -351,20 +356,39 @@ def conversation_turns_claim_for_stats(*, limit: int) -> list[tuple[int, str]]:
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [timezone.now(), limit])
-        return cursor.fetchall()
+        return [CountedTurn.from_row(row) for row in cursor.fetchall()]
+
+
+@dataclass(frozen=True)
+class ErasedTurns:
+    """What one erasure batch deleted: how many turns, and those of them the
+    aggregation had counted (whatever was built from them must forget them)."""
+
+    deleted: int
+    counted: list[CountedTurn]
 
 
 def conversation_turns_erase_batch(
     *, user_ids: set[uuid.UUID], slack_user_ids: set[str], limit: int
-) -> int:
+) -> ErasedTurns:
     """Delete up to `limit` hot turns of one person (by user id or Slack user
-    id); returns how many. Called until it returns 0, each call its own short
-    statement (conv_user_time_idx and conv_slack_user_idx find the rows)."""
+    id). Called until it deletes nothing, each call its own short statement
+    (conv_user_time_idx and conv_slack_user_idx find the rows); run it in the
+    transaction that records what it removed."""
     match = account_selectors.person_filter(user_ids=user_ids, slack_user_ids=slack_user_ids)
-    ids = list(ConversationLog.objects.filter(match).values_list("id", flat=True)[:limit])
-    if not ids:
-        return 0
-    return conversation_turns_delete(ids=ids)
+    # FOR UPDATE: the aggregation's claim (SKIP LOCKED) cannot count a turn
+    # between this read and the DELETE, so `counted` is exactly right.
+    rows = list(
+        ConversationLog.objects.select_for_update()
+        .filter(match)
+        .annotate(message_start=Substr("message", 1, CLAIMED_MESSAGE_CHARS))
+        .values_list(*COUNTED_TURN_FIELDS, "message_start", "stats_counted_at")[:limit]
+    )
+    if not rows:
+        return ErasedTurns(0, [])
+    deleted = conversation_turns_delete(ids=[row[0] for row in rows])
+    counted = [CountedTurn.from_row(row[:-1]) for row in rows if row[-1] is not None]
+    return ErasedTurns(deleted, counted)
 
 
 def conversation_turns_delete(*, ids: list[int]) -> int:

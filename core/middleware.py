@@ -14,6 +14,11 @@ class LocaleMiddleware(DjangoLocaleMiddleware):
     API error messages are read by bots and by the engineers who debug them,
     next to English error codes; a mix of Korean library messages and English
     ones of ours would help nobody.
+
+    Outside the API, Django's order decides, and it is the one we want: the
+    language cookie that the admin header's switch sets (set_language) first,
+    then the browser's Accept-Language, then LANGUAGE_CODE (Korean). An
+    operator's explicit choice therefore wins over what the browser sends.
     """
 
     def process_request(self, request: HttpRequest) -> None:

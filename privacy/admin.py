@@ -8,13 +8,33 @@ from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import InvalidInput
 from privacy import selectors, services
 from privacy.models import ErasureRequest, ExportRequest, RequestStatus
+
+# The places a request counts (privacy.services), in the operator's words.
+COUNT_LABELS = {
+    "hot_turns": _("turns in the log"),
+    "archived_turns": _("archived turns"),
+    "archives_rewritten": _("archives rewritten"),
+    "exports_deleted": _("exports deleted"),
+    "user_rows_anonymised": _("user rows anonymised"),
+    "user_rows": _("user rows"),
+}
+
+
+def _local_time(value) -> str:
+    # The one date format of the admin (robeing_site/formats), in Seoul time.
+    return formats.date_format(timezone.localtime(value), "DATETIME_FORMAT")
+
+
+def _number(value: int) -> str:
+    return formats.number_format(value, force_grouping=True)
 
 
 class PrivacyRequestForm(forms.ModelForm):
@@ -56,11 +76,15 @@ class PrivacyRequestAdmin(admin.ModelAdmin):
     search_fields = ("=id", "=subject_slack_user_id")
     date_hierarchy = "received_at"
     readonly_fields = (
-        "id", "subject_kind", "subject_user_id", "subject_slack_user_id", "status",
+        "request_id", "subject_kind", "subject_user_id", "subject_slack_user_id", "status",
         "received_at", "deadline", "requested_by", "started_at", "finished_at", "attempts",
         "outcome", "last_error",
     )  # fmt: skip
     create_service = None
+
+    @admin.display(description=_("request id"))
+    def request_id(self, obj) -> str:
+        return str(obj.id)
 
     @admin.display(description=_("request"), ordering="received_at")
     def short_id(self, obj) -> str:
@@ -68,15 +92,23 @@ class PrivacyRequestAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("deadline"), ordering="due_at")
     def deadline(self, obj) -> str:
-        due = timezone.localtime(obj.due_at).strftime("%Y-%m-%d %H:%M")
+        due = _local_time(obj.due_at)
         if obj.is_overdue:
             return format_html('<strong style="color:#ba2121">{} ({})</strong>', due, _("overdue"))
         return due
 
     @admin.display(description=_("outcome"))
     def outcome(self, obj) -> str:
+        # In the order of COUNT_LABELS (the order the job works in); a place
+        # this admin does not know yet is still shown, under its key.
+        order = list(COUNT_LABELS)
+        places = sorted(obj.counts, key=lambda p: (order.index(p) if p in order else len(order), p))
         return (
-            ", ".join(f"{place}: {count:,}" for place, count in sorted(obj.counts.items())) or "-"
+            ", ".join(
+                f"{COUNT_LABELS.get(place, place)}: {_number(obj.counts[place])}"
+                for place in places
+            )
+            or "-"
         )
 
     def get_fields(self, request: HttpRequest, obj=None):
@@ -123,5 +155,5 @@ class ExportRequestAdmin(PrivacyRequestAdmin):
         if obj.status != RequestStatus.DONE or not obj.file_path:
             return "-"
         url = reverse("privacy-export-download", kwargs={"request_id": obj.id})
-        until = timezone.localtime(obj.expires_at).strftime("%Y-%m-%d %H:%M")
-        return format_html('<a href="{}">{}</a> ({} {})', url, _("download"), _("until"), until)
+        until = gettext("until %(time)s") % {"time": _local_time(obj.expires_at)}
+        return format_html('<a href="{}">{}</a> ({})', url, _("download"), until)

@@ -8,13 +8,11 @@ from django.http import FileResponse
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.authentication import BasicAuthentication, SessionAuthentication
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.authentication import RobeingApiKeyAuthentication
-from accounts.permissions import IsStaff
-from core.api import WRITE_ERROR_RESPONSES, BaseAPIView, validate_input
+from accounts.apis import StaffAPIView
+from core.api import WRITE_ERROR_RESPONSES, validate_input
 from privacy import selectors, services
 from privacy.models import ErasureRequest, ExportRequest
 from privacy.schemas import ExportRequestOut, PrivacyRequestIn, PrivacyRequestOut
@@ -44,18 +42,6 @@ def export_out(request: ExportRequest, http_request: Request) -> dict:
 def _common(request) -> dict:
     fields = PrivacyRequestOut.model_fields.keys() - {"overdue"}
     return {**{name: getattr(request, name) for name in fields}, "overdue": request.is_overdue}
-
-
-class StaffAPIView(BaseAPIView):
-    # Staff scripts authenticate with HTTP Basic (over HTTPS), the browser with
-    # its admin session. A bot's key is recognised only to be refused (403).
-    authentication_classes = [
-        BasicAuthentication,
-        SessionAuthentication,
-        RobeingApiKeyAuthentication,
-    ]
-    permission_classes = [IsStaff]
-    max_body_setting = "API_MAX_TURN_BODY_BYTES"
 
 
 class ErasureRequestCreateApi(StaffAPIView):

@@ -26,9 +26,11 @@ from django.utils import timezone
 
 from accounts import selectors as account_selectors
 from accounts import services as account_services
+from analytics import services as analytics_services
 from conversations import selectors as conversation_selectors
 from conversations import services as conversation_services
 from conversations.archiving import erasure, months
+from conversations.counted import CountedTurn
 from core.errors import InvalidInput, NotFound
 from core.storage import file_save
 from jobs import services as job_services
@@ -168,16 +170,20 @@ def erasure_request_run(*, request_id: uuid.UUID, batch_size: int | None = None)
     # 1. The hot table, in short batches, each counted in its own transaction.
     while True:
         with transaction.atomic():
-            deleted = conversation_services.conversation_turns_erase_batch(
+            erased = conversation_services.conversation_turns_erase_batch(
                 user_ids=user_ids, slack_user_ids=slack_user_ids, limit=batch_size
             )
-            if deleted:
-                _add_counts(ErasureRequest, request_id, hot_turns=deleted)
-        if not deleted:
+            # The dashboard forgets them in the same transaction: their text
+            # leaves the frequent questions exactly once, even if killed here.
+            analytics_services.rollups_forget(erased.counted)
+            if erased.deleted:
+                _add_counts(ErasureRequest, request_id, hot_turns=erased.deleted)
+        if not erased.deleted:
             break
 
     # 2. Archives that hold their turns: rewritten, counted as each commits.
-    def archived(removed: int) -> None:
+    def archived(removed: int, counted: list[CountedTurn]) -> None:
+        analytics_services.rollups_forget(counted)
         _add_counts(ErasureRequest, request_id, archived_turns=removed, archives_rewritten=1)
 
     erasure.archives_erase_subject(

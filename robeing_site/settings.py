@@ -39,7 +39,7 @@ else:
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "robeing_site.apps.ConsoleAdminConfig",  # django.contrib.admin with the console as its site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "settings_app",
     "jobs",
     "privacy",
+    "analytics",
     "reviews",
 ]
 
@@ -158,6 +159,8 @@ else:
 LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="ko")
 LANGUAGES = [("ko", "한국어"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# One date format in both languages ("2026-12-01 14:05"): robeing_site/formats/.
+FORMAT_MODULE_PATH = ["robeing_site.formats"]
 # Stored in UTC, displayed in Seoul time.
 TIME_ZONE = env.str("TIME_ZONE", default="Asia/Seoul")
 USE_I18N = True

@@ -2,8 +2,10 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from analytics import urls as analytics_urls
 from conversations import urls as conversation_urls
 from privacy import urls as privacy_urls
 from settings_app import urls as settings_urls
@@ -16,6 +18,7 @@ api_v1 = [
     *stats_urls.urlpatterns,
     *settings_urls.urlpatterns,
     *privacy_urls.urlpatterns,
+    *analytics_urls.urlpatterns,
     path("schema/", SpectacularAPIView.as_view(permission_classes=[]), name="schema"),
     path(
         "docs/",
@@ -25,6 +28,10 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    # The console is the admin; its home is the dashboard.
+    path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
+    # The admin header's language switch posts to set_language here.
+    path("i18n/", include("django.conf.urls.i18n")),
 ]

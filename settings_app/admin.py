@@ -25,7 +25,7 @@ HISTORY_ROWS = 100
 
 @admin.register(RobeingSettings)
 class RobeingSettingsAdmin(admin.ModelAdmin):
-    list_display = ("robeing_id", "version", "updated_at", "edit_link")
+    list_display = ("robeing_column", "version", "updated_at", "edit_link")
     ordering = ("robeing_id",)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -33,6 +33,10 @@ class RobeingSettingsAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
+
+    @admin.display(description=_("robeing"), ordering="robeing_id")
+    def robeing_column(self, row: RobeingSettings) -> str:
+        return row.robeing_id
 
     @admin.display(description=_("settings"))
     def edit_link(self, row: RobeingSettings):
@@ -66,10 +70,12 @@ class RobeingSettingsAdmin(admin.ModelAdmin):
             **self.admin_site.each_context(request),
             "title": _("Settings of %(robeing)s") % {"robeing": robeing},
             "robeing": robeing,
-            "forms": forms,
+            "categories": [
+                (category, _category_title(category), form) for category, form in forms.items()
+            ],
             "can_edit": can_edit,
             "version": snapshot.version,
-            "history": selectors.settings_history(robeing_id=robeing_id)[:HISTORY_ROWS],
+            "history": _history_rows(robeing_id, forms),
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/settings_app/robeing_settings.html", context)
@@ -100,11 +106,44 @@ class RobeingSettingsAdmin(admin.ModelAdmin):
         return None
 
 
+def _category_title(category: str) -> str:
+    # A category's name is the verbose name of its column.
+    return RobeingSettings._meta.get_field(category).verbose_name
+
+
+def _history_rows(robeing_id: str, forms: dict[str, CategoryForm]) -> list[dict]:
+    """The latest changes, each key under the label its field has on the page."""
+    rows = []
+    for change in selectors.settings_history(robeing_id=robeing_id)[:HISTORY_ROWS]:
+        form = forms.get(change.category)
+        field = form.fields.get(change.key) if form else None
+        label = " › ".join(filter(None, (field.section, str(field.label)))) if field else ""
+        rows.append(
+            {
+                "change": change,
+                "category": _category_title(change.category) if form else change.category,
+                "label": label,
+                # None stands for "back to the default" in the history.
+                "old": _value(form, change.key, change.old_value),
+                "new": _value(form, change.key, change.new_value),
+            }
+        )
+    return rows
+
+
+def _value(form: CategoryForm | None, key: str, value) -> str:
+    if value is None:
+        return str(_("(default)"))
+    if form is not None and key in form.fields:
+        return form.display(key, value)
+    return str(value)
+
+
 @admin.register(SettingsChange)
 class SettingsChangeAdmin(ReadOnlyAdmin):
     list_display = (
         "changed_at",
-        "robeing_id",
+        "robeing_column",
         "category",
         "key",
         "old_value",
@@ -115,3 +154,15 @@ class SettingsChangeAdmin(ReadOnlyAdmin):
     list_filter = ("category", "robeing")
     list_select_related = ("changed_by_user",)
     ordering = ("-changed_at", "-id")
+
+    @admin.display(description=_("robeing"), ordering="robeing_id")
+    def robeing_column(self, row: SettingsChange) -> str:
+        return row.robeing_id
+
+    def get_fields(self, request: HttpRequest, obj=None):
+        # The model leaves its robeing unnamed ("Robeing"); this column is named.
+        fields = super().get_fields(request, obj)
+        return ["robeing_column" if f == "robeing" else f for f in fields]
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None):
+        return (*super().get_readonly_fields(request, obj), "robeing_column")

@@ -1,52 +1,121 @@
-"""Server-rendered SVG geometry for the admin's growth picture: no JavaScript,
-nothing loaded from the internet."""
+"""Server-rendered SVG geometry for the admin's growth page: no JavaScript,
+nothing loaded from the internet. The functions here only place shapes; the
+template draws them and writes the words (in the operator's language)."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date
 
-WIDTH, HEIGHT, PAD = 640, 200, 30
-MAX_POINTS = 200
+WIDTH, HEIGHT = 720, 240
+# Room for the XP tick labels on the left and the dates below the plot.
+LEFT, RIGHT, TOP, BOTTOM = 56, 36, 26, 40
+DATE_LABELS = 7  # at most this many dates under the bars: more would overlap
+STAT_BAR_WIDTH = 400
 
 
 @dataclass(frozen=True)
-class LineChart:
-    points: str  # the polyline's "x,y x,y ..."
-    first: datetime | None
-    last: datetime | None
-    max_xp: int
+class Bar:
+    day: date
+    xp: int
+    x: float
+    y: float
+    width: float
+    height: float
+
+
+@dataclass(frozen=True)
+class Tick:
+    label: int | date
+    at: float  # y for an XP tick, x (centre) for a date tick
+
+
+@dataclass(frozen=True)
+class BarChart:
+    bars: list[Bar]
+    xp_ticks: list[Tick]
+    date_ticks: list[Tick]
+    total: int
     width: int = WIDTH
     height: int = HEIGHT
+    left: int = LEFT
+    right: int = WIDTH - RIGHT
+    top: int = TOP
+    bottom: int = HEIGHT - BOTTOM
+
+    @property
+    def center(self) -> float:
+        return (self.left + self.right) / 2
+
+    @property
+    def middle(self) -> float:
+        return (self.top + self.bottom) / 2
+
+    @property
+    def empty(self) -> bool:
+        return not any(bar.xp for bar in self.bars)
 
 
-def xp_line(samples: list[tuple[datetime, int]]) -> LineChart:
-    """XP after each ledger event, over time, thinned to at most MAX_POINTS."""
-    if not samples:
-        return LineChart("", None, None, 0)
-    step = max(1, len(samples) // MAX_POINTS)
-    thinned = samples[::step]
-    if thinned[-1] != samples[-1]:
-        thinned.append(samples[-1])
-    t0, t1 = thinned[0][0].timestamp(), thinned[-1][0].timestamp()
-    span = max(t1 - t0, 1.0)
-    top = max(xp for _, xp in thinned) or 1
-    coords = [
-        (
-            PAD + (WIDTH - 2 * PAD) * (at.timestamp() - t0) / span,
-            HEIGHT - PAD - (HEIGHT - 2 * PAD) * xp / top,
+def nice_ceiling(value: int) -> int:
+    """The smallest 1, 2 or 5 times a power of ten that is >= value: an axis
+    that ends on a round number."""
+    if value <= 1:
+        return 1
+    power = 10 ** math.floor(math.log10(value))
+    for step in (1, 2, 5, 10):
+        if step * power >= value:
+            return step * power
+    return 10 * power  # not reached; keeps the type checker content
+
+
+def xp_bars(days: list[tuple[date, int]]) -> BarChart:
+    """One bar per day (XP gained that day), on a 0..round-number axis.
+
+    A day whose sum is negative (a repair took XP back) is drawn as an empty
+    bar; its value is still in the bar's title and in the total."""
+    top = nice_ceiling(max((xp for _, xp in days), default=0))
+    plot_width = WIDTH - LEFT - RIGHT
+    plot_height = HEIGHT - TOP - BOTTOM
+    slot = plot_width / max(len(days), 1)
+    gap = min(2.0, slot * 0.2)
+    bars = []
+    for i, (day, xp) in enumerate(days):
+        height = plot_height * max(xp, 0) / top
+        bars.append(
+            Bar(
+                day=day,
+                xp=xp,
+                x=round(LEFT + i * slot + gap / 2, 2),
+                y=round(HEIGHT - BOTTOM - height, 2),
+                width=round(slot - gap, 2),
+                height=round(height, 2),
+            )
         )
-        for at, xp in thinned
+    xp_ticks = [
+        Tick(top * k // 2, round(HEIGHT - BOTTOM - plot_height * k / 2, 2)) for k in (0, 1, 2)
     ]
-    return LineChart(
-        " ".join(f"{x:.1f},{y:.1f}" for x, y in coords), thinned[0][0], thinned[-1][0], top
-    )
+    every = max(1, math.ceil(len(days) / DATE_LABELS))
+    date_ticks = [
+        Tick(day, round(LEFT + (i + 0.5) * slot, 2))
+        for i, (day, _) in enumerate(days)
+        # Every `every`-th day, and the last when it is not too near the one before.
+        if i % every == 0 or (i == len(days) - 1 and i % every > every / 2)
+    ]
+    return BarChart(bars, xp_ticks, date_ticks, total=sum(xp for _, xp in days))
 
 
-def stat_bars(stats: dict[str, int]) -> list[dict]:
-    """One bar per stat, scaled to the highest."""
-    top = max(stats.values()) or 1
+def stat_bars(stats: dict[str, int], *, scale: int, labels: dict[str, str]) -> list[dict]:
+    """One bar per stat, its length the stat's share of `scale` (the page says
+    what the scale is), so that bars compare across robeings."""
+    scale = max(scale, 1)
     return [
-        {"name": name, "value": value, "width": round(400 * value / top), "y": 10 + 30 * i}
+        {
+            "name": name,
+            "label": labels.get(name, name),
+            "value": value,
+            "width": round(STAT_BAR_WIDTH * min(value, scale) / scale),
+            "y": 10 + 30 * i,
+        }
         for i, (name, value) in enumerate(stats.items())
     ]

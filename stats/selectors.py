@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Max, QuerySet, Sum
+from django.db.models.functions import TruncDate
+from django.utils import timezone
 
 from stats import rules
 from stats.cache import stats_cache_get, stats_cache_set, stats_cache_version
@@ -67,14 +70,34 @@ def xp_events(*, robeing_id: str) -> QuerySet[XPEvent]:
     return XPEvent.objects.filter(robeing_id=robeing_id).order_by("-created_at", "-id")
 
 
-def xp_history(*, robeing_id: str, limit: int = 5000) -> list[tuple]:
-    """(time, XP after) of the most recent `limit` ledger events, oldest first."""
-    rows = (
-        XPEvent.objects.filter(robeing_id=robeing_id)
-        .order_by("-created_at", "-id")
-        .values_list("created_at", "experience_after")[:limit]
+def xp_per_day(*, robeing_id: str, since: dt.date, until: dt.date) -> list[tuple[dt.date, int]]:
+    """XP gained on each day from `since` to `until` (both included, Seoul
+    days), days without XP as 0, oldest first.
+
+    Summed in the database, one row per day, over the ledger's (robeing,
+    created_at) index: the cost follows the period's events, not the ledger.
+    """
+    seoul = timezone.get_default_timezone()
+    start = dt.datetime.combine(since, dt.time.min, tzinfo=seoul)
+    end = dt.datetime.combine(until + dt.timedelta(days=1), dt.time.min, tzinfo=seoul)
+    sums = dict(
+        XPEvent.objects.filter(robeing_id=robeing_id, created_at__gte=start, created_at__lt=end)
+        .annotate(day=TruncDate("created_at", tzinfo=seoul))
+        .values("day")
+        .annotate(xp=Sum("amount"))
+        .order_by()
+        .values_list("day", "xp")
     )
-    return list(reversed(rows))
+    days = (since + dt.timedelta(days=n) for n in range((until - since).days + 1))
+    return [(day, sums.get(day, 0)) for day in days]
+
+
+def stats_fleet_highest() -> int:
+    """The highest value any stat of any robeing has: the scale of the stat
+    bars, so that a bar's length compares across the fleet. One row per
+    robeing, so the five MAX()es read a small table."""
+    highest = RobeingStats.objects.aggregate(*(Max(f"{stat}_stat") for stat in rules.STATS))
+    return max((value for value in highest.values() if value is not None), default=0)
 
 
 def achievements_of(*, robeing_id: str) -> QuerySet[AchievementAward]:
@@ -82,4 +105,17 @@ def achievements_of(*, robeing_id: str) -> QuerySet[AchievementAward]:
         AchievementAward.objects.filter(robeing_id=robeing_id)
         .select_related("achievement")
         .order_by("awarded_at", "id")
+    )
+
+
+def fleet_growth(*, robeing_ids: set[str] | None = None) -> list[dict[str, Any]]:
+    """Level, XP, conversations and unspent points of every robeing (or
+    these), one query on the small stats table: the dashboard's activity table."""
+    rows = RobeingStats.objects.order_by("robeing_id")
+    if robeing_ids is not None:
+        rows = rows.filter(robeing_id__in=robeing_ids)
+    return list(
+        rows.values(
+            "id", "robeing_id", "level", "experience", "total_conversations", "unspent_points"
+        )
     )

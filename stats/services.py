@@ -10,6 +10,7 @@ the unique key makes a replayed task or aggregation batch add nothing.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -17,6 +18,7 @@ from django.db import transaction
 from django.db.models import Sum
 
 from conversations import services as conversation_services
+from conversations.counted import CountedTurn
 from core.errors import InvalidInput
 from stats import achievements, rules
 from stats.cache import stats_cache_invalidate
@@ -210,6 +212,17 @@ def stats_set_allocation_mode(*, robeing_id: str, mode: str) -> RobeingStats:
     return stats
 
 
+# Steps a higher app adds to each aggregation batch (analytics: its rollups).
+_counted_turn_steps: list[Callable[[list[CountedTurn]], None]] = []
+
+
+def on_turns_counted(step: Callable[[list[CountedTurn]], None]) -> None:
+    """Run `step(turns)` inside every aggregation batch's transaction, with the
+    turns it claimed: exactly once per turn, as the claim is."""
+    if step not in _counted_turn_steps:
+        _counted_turn_steps.append(step)
+
+
 @dataclass(frozen=True)
 class AggregationResult:
     turns: int
@@ -244,10 +257,10 @@ def conversation_stats_aggregate(
 @transaction.atomic
 def _aggregate_batch(batch_size: int) -> int:
     claimed = conversation_services.conversation_turns_claim_for_stats(limit=batch_size)
-    counts = Counter(robeing_id for _, robeing_id in claimed)
+    counts = Counter(turn.robeing_id for turn in claimed)
     first_ids: dict[str, int] = {}
-    for turn_id, robeing_id in claimed:
-        first_ids[robeing_id] = min(turn_id, first_ids.get(robeing_id, turn_id))
+    for turn in claimed:
+        first_ids[turn.robeing_id] = min(turn.id, first_ids.get(turn.robeing_id, turn.id))
     # Sorted: every run locks stats rows in the same order, so two runs cannot deadlock.
     for robeing_id in sorted(counts):
         stats = _locked_stats(robeing_id)
@@ -261,6 +274,10 @@ def _aggregate_batch(batch_size: int) -> int:
             stat="",
         )
         _after_change(stats, earned_before)
+    # In this transaction: what is built from the turns (the dashboard's
+    # rollups) is committed with their claim, or rolled back with it.
+    for step in _counted_turn_steps:
+        step(claimed)
     return len(claimed)
 
 

@@ -54,7 +54,7 @@ def test_a_key_created_in_the_admin_is_shown_once_and_works(admin_client, robein
     )
 
     shown = [str(m) for m in response.context["messages"]]
-    key = re.search(r"is: (\S+)\.\s", shown[0]).group(1)
+    key = re.search(r"([A-Za-z0-9]{8}\.[A-Za-z0-9]+)", shown[0]).group(1)
     bot = APIClient()
     bot.credentials(HTTP_AUTHORIZATION=f"Api-Key {key}")
     assert bot.get("/api/v1/robeings/rb8001/conversations/").status_code == 200
@@ -113,3 +113,38 @@ def test_a_slack_id_given_in_the_admin_links_the_next_turns_at_once(admin_client
 
     assert response.status_code == 302
     assert ConversationLog.objects.get(message="후").user_id == person.id
+
+
+def test_api_key_columns_and_fields_are_named_in_the_operators_language(admin_client, api_key):
+    korean = admin_client.get("/admin/accounts/robeingapikey/").content.decode()
+    english = admin_client.get(
+        "/admin/accounts/robeingapikey/", HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+    form = admin_client.get("/admin/accounts/robeingapikey/add/").content.decode()
+
+    for label in ("접두어", "만료 시각", "폐기됨", "만료됨", "폐기됨 기준"):
+        assert label in korean, label
+    for label in ("Prefix", "Expires", "Revoked", "Expired"):
+        assert label in english, label
+    assert "폐기한 키는 곧바로 쓸 수 없게 되며, 되돌릴 수 없습니다." in form
+    assert "If the API key is revoked" not in form
+
+
+def test_permissions_are_listed_in_the_operators_language(admin_client, superuser):
+    korean = admin_client.get(f"/admin/accounts/user/{superuser.pk}/change/").content.decode()
+    english = admin_client.get("/admin/auth/group/add/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert "계정과 로빙 | 로빙 | 로빙 추가 가능" in korean
+    assert "Can add robeing" not in korean
+    assert "Accounts and robeings | robeing | Can add robeing" in english
+
+
+def test_a_new_keys_message_is_in_korean_and_holds_the_key(admin_client, robeing):
+    response = admin_client.post(
+        "/admin/accounts/robeingapikey/add/",
+        {"name": "slack-bot", "robeing": robeing.robeing_id},
+        follow=True,
+    )
+
+    shown = str(list(response.context["messages"])[0])
+    assert shown.startswith("slack-bot의 API 키: ") and "다시 볼 수 없습니다." in shown

@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 
 from accounts import selectors as account_selectors
 from conversations.archiving import files, manifest
+from conversations.counted import CountedTurn
 from conversations.models import ArchiveState, ConversationArchive
 from jobs import services as job_services
 
@@ -21,14 +22,15 @@ def archives_erase_subject(
     *,
     user_ids: set[uuid.UUID],
     slack_user_ids: set[str],
-    on_archive: Callable[[int], None] | None = None,
+    on_archive: Callable[[int, list[CountedTurn]], None] | None = None,
 ) -> tuple[int, int]:
     """Rewrite every archive that holds a turn of this person without those
     turns (a new generation, verified, then the manifest switched and the old
     file deleted). Other archives are not touched. Idempotent: once rewritten,
-    an archive no longer lists the person. `on_archive(turns_removed)` is
-    called inside each archive's commit transaction, so a count kept there is
-    exact even if the run is killed. Returns (archives, turns removed)."""
+    an archive no longer lists the person. `on_archive(turns_removed,
+    counted_turns)` (how many went, and those of them the stats aggregation
+    had counted) is called inside each archive's commit transaction, so a
+    count kept there is exact even if the run is killed. Returns (archives, turns removed)."""
     wanted_users = {str(u) for u in user_ids}
     wanted_slack = {s for s in slack_user_ids if s}
     archives = turns = 0
@@ -51,7 +53,7 @@ def _archive_rewrite_without(
     slack_user_ids: set[str],
     *,
     lease: job_services.Lease,
-    on_archive: Callable[[int], None] | None,
+    on_archive: Callable[[int, list[CountedTurn]], None] | None,
 ) -> int | None:
     """Rewrite one archive without the person's turns; how many went, or None
     if the archive holds no file (any more). The caller holds its lock."""
@@ -60,11 +62,17 @@ def _archive_rewrite_without(
     # would otherwise bring the person's turns back from it later.
     if not archive.path or archive.state == ArchiveState.RESTORED:
         return None
-    kept = (
-        r for r in files.archive_read(archive.path) if not _is_subject(r, user_ids, slack_user_ids)
-    )
+    gone: list[CountedTurn] = []
+
+    def kept() -> Iterator[dict]:
+        for record in files.archive_read(archive.path):
+            if not _is_subject(record, user_ids, slack_user_ids):
+                yield record
+            elif record.get("stats_counted_at"):
+                gone.append(CountedTurn.from_record(record))
+
     written = files.archive_file_write(
-        archive.robeing_id, archive.period, manifest.next_generation(archive), kept
+        archive.robeing_id, archive.period, manifest.next_generation(archive), kept()
     )
     removed = archive.row_count - written.row_count
     archive = manifest.generation_commit(
@@ -73,7 +81,7 @@ def _archive_rewrite_without(
         archive,
         written,
         state=archive.state,  # COMPLETE stays COMPLETE, RESTORING stays RESTORING
-        also=(lambda: on_archive(removed)) if on_archive else None,
+        also=(lambda: on_archive(removed, gone)) if on_archive else None,
     )
     manifest.archive_settle(archive, lease=lease)
     logger.info("archive %s rewritten without one person's %d turns", archive, removed)

@@ -172,7 +172,9 @@ class TestDemoTurns:
         assert len(rows) == 3000
         assert {r["channel_type"] for r in rows} == {"channel", "group", "im", "mpim"}
         assert {r["intent"] for r in rows} == set(demo_data.TEMPLATES)
-        assert all(0.5 <= r["confidence"] <= 0.99 for r in rows)
+        assert all(0.05 <= r["confidence"] <= 0.99 for r in rows)
+        unsure = sum(r["confidence"] < 0.5 for r in rows) / len(rows)
+        assert 0.05 < unsure < 0.2  # some turns for the review inbox
         assert all(now - dt.timedelta(days=61) < r["timestamp"] < now for r in rows)
         assert any(r["thread_ts"] == "" for r in rows)
         # Turns by people the console does not know carry only their Slack id.
