@@ -9,3 +9,12 @@ class PrivacyConfig(AppConfig):
 
     name = "privacy"
     verbose_name = _("Privacy requests")
+
+    def ready(self) -> None:
+        # reviews sits below privacy and cannot import it; privacy tells it
+        # whose turns must not leave the log as training data while their
+        # erasure is pending.
+        from privacy.selectors import people_pending_erasure
+        from reviews.selectors import set_erasure_pending_rule
+
+        set_erasure_pending_rule(people_pending_erasure)

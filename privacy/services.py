@@ -35,6 +35,7 @@ from core.errors import InvalidInput, NotFound
 from core.storage import file_save
 from jobs import services as job_services
 from privacy.models import ErasureRequest, ExportRequest, RequestStatus, SubjectKind
+from reviews import services as review_services
 
 logger = logging.getLogger(__name__)
 
@@ -188,6 +189,15 @@ def erasure_request_run(*, request_id: uuid.UUID, batch_size: int | None = None)
     erasure.archives_erase_subject(
         user_ids=user_ids, slack_user_ids=slack_user_ids, on_archive=archived
     )
+
+    # 2b. Operators' reviews and flags of their turns (they copy the person's
+    # ids and may quote them); counted when there were any.
+    with transaction.atomic():
+        removed = review_services.reviews_erase_person(
+            user_ids=user_ids, slack_user_ids=slack_user_ids
+        )
+        if removed:
+            _add_counts(ErasureRequest, request_id, reviews_deleted=removed)
 
     # 3. Exports of this person: their files hold the same turns.
     for export in _exports_of(user_ids, slack_user_ids):

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "jobs",
     "privacy",
     "analytics",
+    "reviews",
 ]
 
 MIDDLEWARE = [
