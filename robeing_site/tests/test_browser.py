@@ -124,3 +124,28 @@ def test_an_operator_exports_the_filtered_log_as_csv(browser, console):
     assert len(lines) == shown + 1 == 3  # header + rb10508's two news turns
     assert "오늘 뉴스 요약해줘" in lines[1]
     screenshot(page, "log-export")
+
+
+def test_an_operator_reviews_a_low_confidence_turn_from_the_inbox(browser, console):
+    page = new_page(browser)
+    log_in(page, console["url"], console["operator"].email)
+
+    page.goto(f"{console['url']}/admin/reviews/inboxturn/")
+    rows = page.locator("#result_list tbody tr")
+    assert rows.count() == 3  # the unsure turns (n = 0, 4, 8), none reviewed yet
+    screenshot(page, "review-inbox")
+    rows.first.locator("a").first.click()
+    page.wait_for_url(re.compile(r"/admin/reviews/inboxturn/\d+/change/"))
+
+    form = page.locator("#review-form")
+    form.locator("input[name=verdict][value=wrong]").check()
+    form.locator("input[name=correct_intent]").fill("refund")
+    form.locator("textarea[name=note]").fill("환불 문의인데 일정으로 분류됨")
+    form.locator("input[type=submit]").click()
+    page.wait_for_load_state()
+    screenshot(page, "review-saved")
+
+    page.goto(f"{console['url']}/admin/reviews/inboxturn/?status=reviewed")
+    assert page.locator("#result_list tbody tr").count() == 1
+    page.goto(f"{console['url']}/admin/reviews/inboxturn/")
+    assert page.locator("#result_list tbody tr").count() == 2  # one fewer to review
