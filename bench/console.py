@@ -13,13 +13,17 @@ What it does, on 127.0.0.1 only:
    a restore's: the secondary indexes and foreign keys of conversation_log
    are dropped, the turns stream in through COPY from two generator
    processes, then every index is built again (maintenance_work_mem 1 GB) and
-   the foreign keys validated, each step timed. The turns arrive counted
-   (stats_counted_at set) and their XP and conversation counts go into each
-   robeing's stats through the stats engine's own award path, so the ledger
-   adds up and no aggregation run recounts them; `manage.py
-   analytics_backfill`, where it exists, then fills the dashboard's rollups;
-   VACUUM ANALYZE last (visibility map for index-only scans, statistics).
-   With --reuse a database whose row count already matches is kept.
+   the foreign keys validated, each step timed. The 9M turns that make 10M
+   are nine copies of the 1M made in SQL (each conversation in a channel of
+   its own, so threads stay whole and every robeing keeps its share):
+   generating them costs ~30 µs of Python a turn (--generate does it anyway).
+   The turns arrive counted (stats_counted_at set) and their XP and
+   conversation counts go into each robeing's stats through the stats
+   engine's own award path, so the ledger adds up and no aggregation run
+   recounts them; `manage.py analytics_backfill`, where it exists, then fills
+   the dashboard's rollups; VACUUM ANALYZE last (visibility map for
+   index-only scans, statistics). With --reuse a database whose load of the
+   same size finished (marked in its COMMENT) is kept.
 2. Serves the app with gunicorn (2 sync workers, DEBUG off) under the
    bench-only settings in bench/console_site/: the product's own settings
    plus a Server-Timing middleware (time in Django and in the database) and a
@@ -113,12 +117,6 @@ def step(timings: list[tuple[str, float]], name: str, started: float) -> None:
     seconds = time.monotonic() - started
     timings.append((name, seconds))
     print(f"  {name}: {seconds:,.1f} s", file=sys.stderr, flush=True)
-
-
-def database_exists(name: str) -> bool:
-    with psycopg.connect(common.database_url("postgres")) as conn:
-        found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-    return found is not None
 
 
 def bench_env(db_url: str) -> dict[str, str]:
@@ -282,10 +280,14 @@ def vacuum(db_url: str, timings: list) -> None:
     step(timings, "VACUUM ANALYZE", started)
 
 
-def load(name: str, size: int, template: str | None, reuse: bool) -> list[tuple[str, float]]:
-    """Make database `name` hold `size` turns; returns the timed steps."""
+def load(
+    name: str, size: int, template: str | None, *, reuse: bool, generate: bool
+) -> list[tuple[str, float]]:
+    """Make database `name` hold `size` turns; returns the timed steps. From a
+    template, the turns it lacks are copies of the template's (or, with
+    `generate`, new ones from the generator)."""
     db_url = common.database_url(name)
-    if reuse and database_exists(name) and common.row_count(db_url) == size:
+    if reuse and is_loaded(name, size):
         print(f"{name}: {size:,} turns already there (--reuse)", file=sys.stderr)
         return []
     print(f"{name}: loading {size:,} turns", file=sys.stderr)
@@ -302,14 +304,72 @@ def load(name: str, size: int, template: str | None, reuse: bool) -> list[tuple[
     with psycopg.connect(db_url, autocommit=True) as conn:
         schema = secondary_schema(conn)
         drop_secondary(conn, schema)
-        counts = copy_turns(db_url, size - have, seed=size // 1000, timings=timings)
+        if have and not generate:
+            counts = replicate_turns(conn, have, size - have, timings)
+        else:
+            counts = copy_turns(db_url, size - have, seed=size // 1000, timings=timings)
         rebuild_secondary(conn, schema, timings)
     award_stats(env, counts, f"bench-load:{name}", timings)
     analytics_backfill(env, timings)
     vacuum(db_url, timings)
     timings.append(("total", time.monotonic() - started))
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("COMMENT ON DATABASE {} IS {}").format(
+                sql.Identifier(name), sql.Literal(loaded_mark(size))
+            )
+        )
     print(f"  total: {timings[-1][1] / 60:,.1f} min", file=sys.stderr)
     return timings
+
+
+def loaded_mark(size: int) -> str:
+    # Written last: a load killed half way (indexes missing) is never --reused.
+    return f"bench/console.py: {size} turns loaded"
+
+
+def is_loaded(name: str, size: int) -> bool:
+    with psycopg.connect(common.database_url("postgres")) as conn:
+        found = conn.execute(
+            """SELECT shobj_description(oid, 'pg_database') FROM pg_database
+               WHERE datname = %s""",
+            [name],
+        ).fetchone()
+    return found is not None and found[0] == loaded_mark(size)
+
+
+# More turns from the ones already there, server side: each copy keeps robeing,
+# text, intent, confidence, time and thread, and moves the conversation to a
+# channel of its own (channel_id + "-<copy>"), so threads stay whole and each
+# robeing keeps its share. A generated row costs this machine ~30 µs of Python;
+# a copied one a few µs of PostgreSQL.
+REPLICATE = """
+INSERT INTO conversation_log (robeing_id, channel_id, channel_type, thread_ts, message, response,
+    intent, confidence, "timestamp", user_id, slack_user_id, event_id, metadata, created_at,
+    stats_counted_at)
+SELECT robeing_id, channel_id || '-' || %(copy)s, channel_type, thread_ts, message, response,
+    intent, confidence, "timestamp", user_id, slack_user_id, event_id || '-' || %(copy)s, metadata,
+    created_at, stats_counted_at
+FROM conversation_log WHERE id <= %(last_id)s ORDER BY id LIMIT %(rows)s
+"""
+
+
+def replicate_turns(conn: psycopg.Connection, have: int, n: int, timings: list) -> Counter:
+    started = time.monotonic()
+    last_id = conn.execute("SELECT max(id) FROM conversation_log").fetchone()[0]
+    conn.execute("SET synchronous_commit = off")
+    for copy in itertools.count(1):
+        rows = min(have, n - (copy - 1) * have)
+        if rows <= 0:
+            break
+        conn.execute(REPLICATE, {"copy": copy, "last_id": last_id, "rows": rows})
+        print(f"    copy {copy}: {rows:,} turns", file=sys.stderr, flush=True)
+    added = conn.execute(
+        "SELECT robeing_id, count(*) FROM conversation_log WHERE id > %s GROUP BY 1", [last_id]
+    ).fetchall()
+    step(timings, f"{n:,} more turns copied in SQL ({n / (time.monotonic() - started):,.0f}/s)",
+         started)  # fmt: skip
+    return Counter(dict(added))
 
 
 # -- timing ---------------------------------------------------------------------------
@@ -540,7 +600,9 @@ class SizeResult:
     export: str
 
 
-def time_size(label: str, db_url: str, *, stock: bool, runs: int, export: bool) -> SizeResult:
+def time_size(
+    label: str, db_url: str, *, stock: bool, runs: int, stock_runs: int, export: bool
+) -> SizeResult:
     env = bench_env(db_url)
     env["DJANGO_SETTINGS_MODULE"] = "bench.console_site.settings"
     common.manage(env, "shell", "-c", "from django.core.cache import cache; cache.clear()")
@@ -557,7 +619,8 @@ def time_size(label: str, db_url: str, *, stock: bool, runs: int, export: bool) 
             ours[page.name] = time_page(client, page.path.format(**known), page.auth, runs)
             report_line(label, page.name, ours[page.name])
             if stock and page.stock:
-                stocks[page.name] = time_page(client, page.stock.format(**known), "session", runs)
+                stock_path = page.stock.format(**known)
+                stocks[page.name] = time_page(client, stock_path, "session", stock_runs)
                 report_line(label, f"{page.name} [stock]", stocks[page.name])
         exported = time_export(client, server.pid) if export else ""
         if exported:
@@ -644,7 +707,15 @@ def main() -> None:
     parser.add_argument("--drop", action="store_true", help="drop the databases and stop")
     parser.add_argument("--no-stock", action="store_true", help="skip the stock admin")
     parser.add_argument("--load-only", action="store_true", help="load, time nothing")
+    parser.add_argument(
+        "--generate",
+        action="store_true",
+        help="generate every size's turns (default: the larger sizes copy the smaller's)",
+    )
     parser.add_argument("--runs", type=int, default=RUNS, help="timed requests per page")
+    parser.add_argument(
+        "--stock-runs", type=int, default=RUNS, help="timed requests per stock admin page"
+    )
     args = parser.parse_args()
     labels = args.sizes.split(",")
     names = {label: f"{DB_PREFIX}_{label.lower()}" for label in labels}
@@ -656,13 +727,15 @@ def main() -> None:
     results: list[SizeResult] = []
     template = None
     for label in labels:
-        loads[label] = load(names[label], turns_in(label), template, args.reuse)
+        loads[label] = load(
+            names[label], turns_in(label), template, reuse=args.reuse, generate=args.generate
+        )
         template = names[label]
         if not args.load_only:
             db_url = common.database_url(names[label])
             results.append(
                 time_size(label, db_url, stock=not args.no_stock, runs=args.runs,
-                          export=label == labels[0])
+                          stock_runs=args.stock_runs, export=label == labels[0])
             )  # fmt: skip
     write_results(results, loads, header)
 
