@@ -287,9 +287,10 @@ def load(
     template, the turns it lacks are copies of the template's (or, with
     `generate`, new ones from the generator)."""
     db_url = common.database_url(name)
-    if reuse and is_loaded(name, size):
+    earlier = finished_load(name, size) if reuse else None
+    if earlier is not None:
         print(f"{name}: {size:,} turns already there (--reuse)", file=sys.stderr)
-        return []
+        return earlier
     print(f"{name}: loading {size:,} turns", file=sys.stderr)
     timings: list[tuple[str, float]] = []
     started = time.monotonic()
@@ -316,26 +317,32 @@ def load(
     with psycopg.connect(db_url, autocommit=True) as conn:
         conn.execute(
             sql.SQL("COMMENT ON DATABASE {} IS {}").format(
-                sql.Identifier(name), sql.Literal(loaded_mark(size))
+                sql.Identifier(name), sql.Literal(loaded_mark(size, timings))
             )
         )
     print(f"  total: {timings[-1][1] / 60:,.1f} min", file=sys.stderr)
     return timings
 
 
-def loaded_mark(size: int) -> str:
-    # Written last: a load killed half way (indexes missing) is never --reused.
-    return f"bench/console.py: {size} turns loaded"
+def loaded_mark(size: int, timings: list[tuple[str, float]]) -> str:
+    # Written last: a load killed half way (indexes missing) is never reused.
+    # The steps' times go with it, for the report of a later --reuse run.
+    return json.dumps({"loaded": size, "steps": timings}, ensure_ascii=False)
 
 
-def is_loaded(name: str, size: int) -> bool:
+def finished_load(name: str, size: int) -> list[tuple[str, float]] | None:
+    """The timed steps of a finished load of `size` turns into `name`, if any."""
     with psycopg.connect(common.database_url("postgres")) as conn:
         found = conn.execute(
             """SELECT shobj_description(oid, 'pg_database') FROM pg_database
                WHERE datname = %s""",
             [name],
         ).fetchone()
-    return found is not None and found[0] == loaded_mark(size)
+    try:
+        mark = json.loads(found[0]) if found and found[0] else {}
+    except ValueError:
+        return None
+    return [tuple(s) for s in mark["steps"]] if mark.get("loaded") == size else None
 
 
 # More turns from the ones already there, server side: each copy keeps robeing,
