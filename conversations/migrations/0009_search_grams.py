@@ -29,8 +29,11 @@ LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
   FROM string_to_array(lower(doc), NULL) AS chars
 $$
 """
+# CONCURRENTLY: the build reads every turn (minutes at ten million) and must
+# not hold off ingestion meanwhile. A failed build leaves an invalid index:
+# drop it and migrate again.
 INDEX = (
-    "CREATE INDEX IF NOT EXISTS conv_search_grams_idx ON conversation_log "
+    "CREATE INDEX CONCURRENTLY IF NOT EXISTS conv_search_grams_idx ON conversation_log "
     "USING gin (conv_search_grams(message || ' ' || response))"
 )
 
@@ -45,11 +48,12 @@ def create(apps, schema_editor) -> None:
 def drop(apps, schema_editor) -> None:
     if schema_editor.connection.vendor != "postgresql":
         return
-    schema_editor.execute("DROP INDEX IF EXISTS conv_search_grams_idx")
+    schema_editor.execute("DROP INDEX CONCURRENTLY IF EXISTS conv_search_grams_idx")
     schema_editor.execute("DROP FUNCTION IF EXISTS conv_search_grams(text)")
 
 
 class Migration(migrations.Migration):
+    atomic = False  # CONCURRENTLY cannot run inside a transaction
     dependencies = [("conversations", "0008_console_indexes")]
 
     operations = [migrations.RunPython(create, drop)]
