@@ -126,15 +126,16 @@ def gunicorn(
     app: str = "robeing_site.wsgi:application",
     chdir: Path = ROOT,
     workers: Sequence[str] = GTHREAD,
-) -> Iterator[None]:
-    """A gunicorn server on 127.0.0.1:`port` for the duration of the block."""
+) -> Iterator[subprocess.Popen]:
+    """A gunicorn server on 127.0.0.1:`port` for the duration of the block
+    (the block gets the master process, e.g. to find its workers)."""
     command = [PYTHON, "-m", "gunicorn", app, "--bind", f"127.0.0.1:{port}", *workers]
     command += ["--log-level", "warning", "--chdir", str(chdir)]
     # cwd too: `python -m` puts the working directory first on sys.path.
     server = subprocess.Popen(command, env=env, cwd=chdir)
     try:
         wait_until_up(server, port)
-        yield
+        yield server
     finally:
         server.terminate()
         try:

@@ -197,12 +197,15 @@ class ConversationContextApi(RobeingScopedAPIView):
             thread_ts=query.thread_ts,
             limit=limit,
             since=since,
+            fields=_TURN_OUT_FIELDS,
         )
         zone = settings_selectors.robeing_zone(robeing_id=robeing_id)
+        for turn in turns:  # TurnOut's shape, as turn_out gives it
+            turn["local_timestamp"] = turn["timestamp"].astimezone(zone).isoformat()
         body = {
             "channel_id": query.channel_id,
             "thread_ts": query.thread_ts,
             "limit": limit,
-            "turns": [turn_out(row, zone) for row in turns],
+            "turns": turns,
         }
         return Response(body)

@@ -9,6 +9,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 MESSAGE_MAX_CHARS = 40_000  # Slack's own limit for a message's text.
+# conv_low_confidence_idx holds the turns under this confidence: the dashboard's
+# default threshold. A query with a threshold up to this one can use it.
+LOW_CONFIDENCE_INDEXED_BELOW = 0.5
 
 
 class ChannelType(models.TextChoices):
@@ -103,9 +106,27 @@ class ConversationLog(models.Model):
                 condition=Q(stats_counted_at__isnull=True),
                 name="conv_uncounted_idx",
             ),
+            # The admin's intent filter across robeings, newest first: an intent
+            # that matches nothing is one index probe, not a walk of conv_time_idx.
+            models.Index(fields=("intent", "-timestamp", "-id"), name="conv_intent_time_idx"),
+            # The history API's (and the admin's) intent filter within one robeing.
+            models.Index(
+                fields=("robeing", "intent", "-timestamp", "-id"),
+                name="conv_robeing_intent_time_idx",
+            ),
+            # The newest low-confidence turns (dashboard, review inbox, the log's
+            # confidence filter): `confidence < t ORDER BY timestamp DESC, id DESC
+            # LIMIT n` for t <= 0.5 reads only this small index. Partial, so it
+            # costs an insert only for the few turns that land in it.
+            models.Index(
+                fields=("-timestamp", "-id"),
+                condition=Q(confidence__lt=LOW_CONFIDENCE_INDEXED_BELOW),
+                name="conv_low_confidence_idx",
+            ),
         ]
         # Trigram GIN indexes for the admin's substring search live in a
-        # PostgreSQL-only migration (0002), since SQLite has no pg_trgm.
+        # PostgreSQL-only migration (0002), since SQLite has no pg_trgm; so does
+        # the gram index for 1-2 character terms (0009, conv_search_grams).
 
     def __str__(self) -> str:
         # Seoul time, like every other time the admin shows.

@@ -185,7 +185,7 @@ def test_a_long_conversation_shows_the_turns_around_this_one(operator, robeing, 
     whole = f"{LIST}?robeing=rb8001&amp;channel_id=D1&amp;thread_ts="
 
     thread_part = page[page.index('id="thread"') :]
-    assert "Only the 500 turns around this one are shown." in page
+    assert "Only the 2 turns around this one are shown." in page
     assert "최근 질문" in thread_part and "오래된 둘째 질문" in thread_part
     assert "오래된 첫 질문" not in thread_part
     assert "This turn is not among them." not in page
@@ -329,7 +329,8 @@ def test_a_table_never_analysed_reads_as_an_estimate_of_zero(robeing):
 
 @pytest.mark.postgresql
 def test_substring_search_uses_the_trigram_index(robeing):
-    queryset = selectors.conversation_search(ConversationLog.objects.all(), "회의")
+    # Three characters or more: shorter terms go to the gram index (test_search).
+    queryset = selectors.conversation_search(ConversationLog.objects.all(), "회의실")
     sql, params = queryset.query.sql_with_params()
 
     with connection.cursor() as cursor:
