@@ -290,6 +290,8 @@ def load(
     earlier = finished_load(name, size) if reuse else None
     if earlier is not None:
         print(f"{name}: {size:,} turns already there (--reuse)", file=sys.stderr)
+        # The code may have moved on since the load: bring the schema along.
+        common.manage(bench_env(db_url), "migrate", "--noinput")
         return earlier
     print(f"{name}: loading {size:,} turns", file=sys.stderr)
     timings: list[tuple[str, float]] = []
