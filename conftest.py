@@ -10,7 +10,7 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from accounts import services as account_services
-from accounts.selectors import api_key_cache, slack_user_cache
+from accounts.selectors import api_key_cache, basic_auth_cache, slack_user_cache
 from accounts.tests.factories import UserFactory
 from settings_app.selectors import forget_local_cache as forget_local_settings
 
@@ -34,10 +34,20 @@ def _fresh_process_caches():
     # The per-process caches would otherwise carry keys, users and settings
     # across tests; a rolled-back test reuses version numbers a real database never
     # would, so a settings snapshot from an earlier test could look current.
-    for clear in (api_key_cache.clear, slack_user_cache.clear, forget_local_settings):
+    for clear in (
+        api_key_cache.clear,
+        basic_auth_cache.clear,
+        slack_user_cache.clear,
+        forget_local_settings,
+    ):
         clear()
     yield
-    for clear in (api_key_cache.clear, slack_user_cache.clear, forget_local_settings):
+    for clear in (
+        api_key_cache.clear,
+        basic_auth_cache.clear,
+        slack_user_cache.clear,
+        forget_local_settings,
+    ):
         clear()
 
 

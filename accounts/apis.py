@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from rest_framework.authentication import BasicAuthentication, SessionAuthentication
+from rest_framework.authentication import SessionAuthentication
 
-from accounts.authentication import RobeingApiKeyAuthentication
+from accounts.authentication import RobeingApiKeyAuthentication, StaffBasicAuthentication
 from accounts.permissions import IsStaff
 from core.api import BaseAPIView
 
@@ -13,7 +13,7 @@ class StaffAPIView(BaseAPIView):
     # Staff scripts authenticate with HTTP Basic (over HTTPS), the browser with
     # its admin session. A bot's key is recognised only to be refused (403).
     authentication_classes = [
-        BasicAuthentication,
+        StaffBasicAuthentication,
         SessionAuthentication,
         RobeingApiKeyAuthentication,
     ]

@@ -60,6 +60,8 @@ class _TTLCache:
 
 api_key_cache = _TTLCache()
 slack_user_cache = _TTLCache()
+# Staff HTTP Basic credentials already verified (accounts.authentication).
+basic_auth_cache = _TTLCache(max_entries=1_000)
 
 
 def robeing_get(*, robeing_id: str) -> Robeing:

@@ -231,6 +231,9 @@ SPECTACULAR_SETTINGS = {
 # takes effect at once in the process that revoked it and within this many
 # seconds everywhere else.
 API_KEY_CACHE_SECONDS = env.int("API_KEY_CACHE_SECONDS", default=30)
+# How long a process remembers staff HTTP Basic credentials it has verified
+# (accounts.authentication.StaffBasicAuthentication): PBKDF2 costs ~0.5 s a check.
+BASIC_AUTH_CACHE_SECONDS = env.int("BASIC_AUTH_CACHE_SECONDS", default=60)
 # Slack user id -> user id resolution cache (per process), seconds.
 SLACK_USER_CACHE_SECONDS = env.int("SLACK_USER_CACHE_SECONDS", default=300)
 # Request body caps (bytes): one turn is at most 2 x 40,000 characters (3 bytes
