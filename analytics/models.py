@@ -111,3 +111,90 @@ class QuestionRollup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.robeing_id} {self.day} {self.text[:40]}: {self.turns}"
+
+
+# The whole fleet's rollups: the per-robeing rows summed over robeings, so
+# that the dashboard for all robeings reads a few thousand rows for 90 days
+# instead of a few hundred thousand (bench/console.py at 1M turns and 100
+# robeings: 747 ms for 90 days, 543 of them in the database). Kept by the same
+# transactions as the per-robeing rows; rebuilt from them after a rebuild or
+# an erasure (analytics.services.fleet_refresh).
+
+
+class FleetTurnRollup(models.Model):
+    """Turns of every robeing per Seoul day x hour x intent."""
+
+    day = models.DateField()
+    hour = models.PositiveSmallIntegerField()
+    intent = models.CharField(max_length=100, blank=True)
+    turns = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        db_table = "analytics_fleet_turn_rollup"
+        constraints = [
+            models.UniqueConstraint(
+                fields=("day", "hour", "intent"), name="analytics_fleet_turn_rollup_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.hour:02d}h {self.intent}: {self.turns}"
+
+
+class FleetConfidenceRollup(models.Model):
+    day = models.DateField()
+    bucket = models.PositiveSmallIntegerField()
+    turns = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        db_table = "analytics_fleet_confidence_rollup"
+        constraints = [
+            models.UniqueConstraint(
+                fields=("day", "bucket"), name="analytics_fleet_confidence_rollup_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} 0.{self.bucket:02d}: {self.turns}"
+
+
+class FleetQuestionRollup(models.Model):
+    day = models.DateField()
+    key = models.CharField(max_length=40)
+    text = models.CharField(max_length=300)
+    turns = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        db_table = "analytics_fleet_question_rollup"
+        constraints = [
+            models.UniqueConstraint(
+                fields=("day", "key"), name="analytics_fleet_question_rollup_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.text[:40]}: {self.turns}"
+
+
+class RobeingDayRollup(models.Model):
+    """Turns per robeing x Seoul day: each robeing's activity in a period."""
+
+    robeing = models.ForeignKey(
+        "accounts.Robeing",
+        on_delete=models.PROTECT,
+        db_column="robeing_id",
+        related_name="+",
+        db_index=False,
+    )
+    day = models.DateField()
+    turns = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        db_table = "analytics_robeing_day_rollup"
+        constraints = [
+            models.UniqueConstraint(fields=("robeing", "day"), name="analytics_robeing_day_key")
+        ]
+        indexes = [models.Index(fields=("day",), name="analytics_robeing_day_day")]
+
+    def __str__(self) -> str:
+        return f"{self.robeing_id} {self.day}: {self.turns}"

@@ -15,7 +15,15 @@ from django.db.models import QuerySet, Sum
 from django.utils import timezone
 
 from accounts import selectors as account_selectors
-from analytics.models import ConfidenceRollup, QuestionRollup, TurnRollup
+from analytics.models import (
+    ConfidenceRollup,
+    FleetConfidenceRollup,
+    FleetQuestionRollup,
+    FleetTurnRollup,
+    QuestionRollup,
+    RobeingDayRollup,
+    TurnRollup,
+)
 from analytics.services import day_start
 from conversations import selectors as conversation_selectors
 from stats import selectors as stats_selectors
@@ -69,7 +77,18 @@ def period_resolve(
     return Period(since, until, robeing or None, low_confidence_below)
 
 
+# For all robeings, the fleet's own tables: a few thousand rows for 90 days
+# where the per-robeing ones hold hundreds of thousands.
+_FLEET = {
+    TurnRollup: FleetTurnRollup,
+    ConfidenceRollup: FleetConfidenceRollup,
+    QuestionRollup: FleetQuestionRollup,
+}
+
+
 def _rows(model: type, period: Period) -> QuerySet:
+    if period.robeing_id is None and model in _FLEET:
+        model = _FLEET[model]
     rows = model.objects.filter(day__gte=period.since, day__lte=period.until)
     return rows.filter(robeing_id=period.robeing_id) if period.robeing_id else rows
 
@@ -181,7 +200,7 @@ def _activity(period: Period) -> list[dict[str, Any]]:
     robeing_ids = {period.robeing_id} if period.robeing_id else None
     growth = stats_selectors.fleet_growth(robeing_ids=robeing_ids)
     in_period = dict(
-        _rows(TurnRollup, period)
+        _rows(RobeingDayRollup, period)
         .values("robeing_id")
         .annotate(turns=Sum("turns"))
         .values_list("robeing_id", "turns")

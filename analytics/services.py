@@ -22,7 +22,11 @@ from django.db.models import F, Value
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
-from analytics.models import ConfidenceRollup, QuestionRollup, TurnRollup
+from analytics.models import (
+    ConfidenceRollup,
+    QuestionRollup,
+    TurnRollup,
+)
 from analytics.questions import TEXT_MAX_CHARS, question_key, question_normalise
 from conversations.archiving import reads as archive_reads
 from conversations.counted import CountedTurn
@@ -114,6 +118,92 @@ _QUESTIONS_UPSERT = (
 )
 
 
+_FLEET_TURNS_UPSERT = (
+    "INSERT INTO analytics_fleet_turn_rollup (day, hour, intent, turns) VALUES (%s, %s, %s, %s)"
+    " ON CONFLICT (day, hour, intent) DO UPDATE SET"
+    " turns = analytics_fleet_turn_rollup.turns + excluded.turns"
+)
+_FLEET_BUCKETS_UPSERT = (
+    "INSERT INTO analytics_fleet_confidence_rollup (day, bucket, turns) VALUES (%s, %s, %s)"
+    " ON CONFLICT (day, bucket) DO UPDATE SET"
+    " turns = analytics_fleet_confidence_rollup.turns + excluded.turns"
+)
+_FLEET_QUESTIONS_UPSERT = (
+    "INSERT INTO analytics_fleet_question_rollup (day, key, text, turns) VALUES (%s, %s, %s, %s)"
+    " ON CONFLICT (day, key) DO UPDATE SET"
+    " turns = analytics_fleet_question_rollup.turns + excluded.turns"
+)
+_ROBEING_DAYS_UPSERT = (
+    "INSERT INTO analytics_robeing_day_rollup (robeing_id, day, turns) VALUES (%s, %s, %s)"
+    " ON CONFLICT (robeing_id, day) DO UPDATE SET"
+    " turns = analytics_robeing_day_rollup.turns + excluded.turns"
+)
+
+
+def _sum_into(target: dict, key: tuple, amount: int) -> None:
+    target[key] = target.get(key, 0) + amount
+
+
+def _fleet_rows(rollups: Rollups) -> list[tuple[str, list[tuple]]]:
+    """The whole fleet's increments from a batch's per-robeing rows."""
+    turns: dict = {}
+    robeing_days: dict = {}
+    for (robeing_id, day, hour, intent, _), values in rollups.turns.items():
+        _sum_into(turns, (day, hour, intent), values[0])
+        _sum_into(robeing_days, (robeing_id, day), values[0])
+    buckets: dict = {}
+    for (_, day, bucket), count in rollups.buckets.items():
+        _sum_into(buckets, (day, bucket), count)
+    questions: dict = {}
+    for (_, day, key), (text, count) in rollups.questions.items():
+        questions.setdefault((day, key), [text, 0])[1] += count
+    return [
+        (_FLEET_TURNS_UPSERT, [(*key, turns[key]) for key in sorted(turns)]),
+        (_FLEET_BUCKETS_UPSERT, [(*key, buckets[key]) for key in sorted(buckets)]),
+        (_FLEET_QUESTIONS_UPSERT, [(*key, *questions[key]) for key in sorted(questions)]),
+        (_ROBEING_DAYS_UPSERT, [(*key, robeing_days[key]) for key in sorted(robeing_days)]),
+    ]
+
+
+# Each fleet table as a GROUP BY of its per-robeing table (fleet_refresh).
+_FLEET_FROM_ROBEINGS = [
+    (
+        "analytics_fleet_turn_rollup",
+        "INSERT INTO analytics_fleet_turn_rollup (day, hour, intent, turns)"
+        " SELECT day, hour, intent, SUM(turns) FROM analytics_turn_rollup"
+        " WHERE day BETWEEN %s AND %s GROUP BY day, hour, intent",
+    ),
+    (
+        "analytics_fleet_confidence_rollup",
+        "INSERT INTO analytics_fleet_confidence_rollup (day, bucket, turns)"
+        " SELECT day, bucket, SUM(turns) FROM analytics_confidence_rollup"
+        " WHERE day BETWEEN %s AND %s GROUP BY day, bucket",
+    ),
+    (
+        "analytics_fleet_question_rollup",
+        "INSERT INTO analytics_fleet_question_rollup (day, key, text, turns)"
+        " SELECT day, key, MIN(text), SUM(turns) FROM analytics_question_rollup"
+        " WHERE day BETWEEN %s AND %s GROUP BY day, key",
+    ),
+    (
+        "analytics_robeing_day_rollup",
+        "INSERT INTO analytics_robeing_day_rollup (robeing_id, day, turns)"
+        " SELECT robeing_id, day, SUM(turns) FROM analytics_turn_rollup"
+        " WHERE day BETWEEN %s AND %s GROUP BY robeing_id, day",
+    ),
+]
+
+
+def fleet_refresh(*, first: dt.date, last: dt.date) -> None:
+    """Recompute the fleet tables for days first..last from the per-robeing
+    rollups (after a rebuild, a repair or an erasure). Call it in the
+    transaction that changed them."""
+    with connection.cursor() as cursor:
+        for table, insert in _FLEET_FROM_ROBEINGS:
+            cursor.execute(f"DELETE FROM {table} WHERE day BETWEEN %s AND %s", [first, last])
+            cursor.execute(insert, [first, last])
+
+
 def rollups_add(turns: list[CountedTurn]) -> None:
     """Add newly counted turns to the rollups. Call it in the transaction that
     claims them (the stats aggregation does)."""
@@ -121,17 +211,19 @@ def rollups_add(turns: list[CountedTurn]) -> None:
         _write(Rollups().extend(turns))
 
 
-def _write(rollups: Rollups) -> None:
+def _write(rollups: Rollups, *, with_fleet: bool = True) -> None:
     # Sorted keys: two batches adding to the same rows lock them in the same
     # order and cannot deadlock.
-    tables = (
+    tables = [
         (_TURNS_UPSERT, [(*key, *rollups.turns[key]) for key in sorted(rollups.turns)]),
         (_BUCKETS_UPSERT, [(*key, rollups.buckets[key]) for key in sorted(rollups.buckets)]),
         (
             _QUESTIONS_UPSERT,
             [(*key, *rollups.questions[key]) for key in sorted(rollups.questions)],
         ),
-    )
+    ]
+    if with_fleet:
+        tables += _fleet_rows(rollups)
     with connection.cursor() as cursor:
         for upsert, rows in tables:
             if not rows:
@@ -185,8 +277,11 @@ def rollups_forget(turns: list[CountedTurn]) -> None:
         row = QuestionRollup.objects.filter(robeing_id=robeing_id, day=day, key=key)
         _subtract(row, turns=count)
     # A row of nobody's turns any more says nothing, and may still hold text.
+    days = {key[1] for key in gone.turns}
     for model in (TurnRollup, ConfidenceRollup, QuestionRollup):
-        model.objects.filter(turns=0, day__in={key[1] for key in gone.turns}).delete()
+        model.objects.filter(turns=0, day__in=days).delete()
+    for day in sorted(days):
+        fleet_refresh(first=day, last=day)
 
 
 def _subtract(rows, **amounts: int) -> None:
@@ -260,7 +355,8 @@ def _rebuild_range(
             if robeing_ids is not None:
                 stale = stale.filter(robeing_id__in=robeing_ids)
             stale.delete()
-        _write(rollups)
+        _write(rollups, with_fleet=False)
+        fleet_refresh(first=first, last=last)
     if progress:
         progress(last, counted)
     return counted, len(rollups.turns) + len(rollups.buckets) + len(rollups.questions)
@@ -299,8 +395,42 @@ def rollups_verify(
                 for robeing_id, days in _days_by_robeing(found).items():
                     for day in days:
                         _rebuild_range(day, day, {robeing_id}, None)
-            differences += found
+            fleet = _fleet_differences(first, last)
+            if repair:
+                with transaction.atomic():
+                    for day in sorted({difference.day for difference in fleet}):
+                        fleet_refresh(first=day, last=day)
+            differences += found + fleet
     return differences
+
+
+FLEET = "(fleet)"  # the robeing a difference in the whole fleet's tables names
+
+
+def _fleet_differences(first: dt.date, last: dt.date) -> list[Difference]:
+    """Days whose fleet rows are not the sum of the per-robeing rows."""
+    tables: dict[dt.date, list[str]] = {}
+    turns: dict[dt.date, list[int]] = {}  # day -> [stored, summed], from the turn table
+    with connection.cursor() as cursor:
+        for table, insert in _FLEET_FROM_ROBEINGS:
+            columns = insert[insert.index("(") + 1 : insert.index(")")]
+            day_at = columns.split(", ").index("day")
+            cursor.execute(
+                f"SELECT {columns} FROM {table} WHERE day BETWEEN %s AND %s", [first, last]
+            )
+            stored = set(cursor.fetchall())
+            cursor.execute(insert[insert.index(" SELECT ") :], [first, last])
+            summed = set(cursor.fetchall())
+            for day in sorted({row[day_at] for row in stored ^ summed}):
+                tables.setdefault(day, []).append(table)
+            if table == "analytics_fleet_turn_rollup":
+                for index, rows in enumerate((stored, summed)):
+                    for row in rows:
+                        turns.setdefault(row[day_at], [0, 0])[index] += row[-1]
+    return [
+        Difference(FLEET, day, tuple(tables[day]), *turns.get(day, [0, 0]))
+        for day in sorted(tables)
+    ]
 
 
 def _recount(

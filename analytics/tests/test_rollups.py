@@ -15,7 +15,14 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from analytics import services
-from analytics.models import ConfidenceRollup, QuestionRollup, TurnRollup
+from analytics.models import (
+    ConfidenceRollup,
+    FleetQuestionRollup,
+    FleetTurnRollup,
+    QuestionRollup,
+    RobeingDayRollup,
+    TurnRollup,
+)
 from analytics.questions import question_normalise
 from conversations.archiving import months
 from conversations.models import ConversationLog
@@ -56,6 +63,9 @@ def snapshot() -> dict:
         "questions": sorted(
             QuestionRollup.objects.values_list("robeing_id", "day", "text", "turns")
         ),
+        "fleet": sorted(FleetTurnRollup.objects.values_list("day", "hour", "intent", "turns")),
+        "fleet_questions": sorted(FleetQuestionRollup.objects.values_list("day", "text", "turns")),
+        "robeing_days": sorted(RobeingDayRollup.objects.values_list("robeing_id", "day", "turns")),
     }
 
 
@@ -137,7 +147,7 @@ def test_a_backfill_gives_exactly_what_the_aggregation_gave(robeing, other_robei
         )
     stats_services.conversation_stats_aggregate()
     incremental = snapshot()
-    for model in (TurnRollup, ConfidenceRollup, QuestionRollup):
+    for model in (TurnRollup, ConfidenceRollup, QuestionRollup, FleetTurnRollup, RobeingDayRollup):
         model.objects.all().delete()
 
     call_command("analytics_backfill", "--since", "2026-10-01", "--until", "2026-11-30")
@@ -153,7 +163,15 @@ def test_verify_names_the_day_that_drifted_and_repair_fixes_it(robeing):
 
     found = services.rollups_verify(since=dt.date(2026, 11, 1), until=dt.date(2026, 11, 30))
     assert [(d.robeing_id, d.day, d.tables, d.stored_turns, d.counted_turns) for d in found] == [
-        ("rb8001", dt.date(2026, 11, 3), ("turns",), 5, 1)
+        ("rb8001", dt.date(2026, 11, 3), ("turns",), 5, 1),
+        # ... and the fleet's rows no longer sum what the robeings' hold.
+        (
+            "(fleet)",
+            dt.date(2026, 11, 3),
+            ("analytics_fleet_turn_rollup", "analytics_robeing_day_rollup"),
+            1,
+            5,
+        ),
     ]
 
     services.rollups_verify(since=dt.date(2026, 11, 1), until=dt.date(2026, 11, 30), repair=True)
@@ -220,3 +238,34 @@ def test_overlapping_aggregation_runs_put_every_turn_in_the_rollups_once(robeing
     assert TurnRollup.objects.aggregate(n=Sum("turns"))["n"] == 400
     assert QuestionRollup.objects.aggregate(n=Sum("turns"))["n"] == 400
     assert services.rollups_verify(since=dt.date(2026, 11, 1), until=dt.date(2026, 11, 30)) == []
+
+
+def test_the_fleet_rows_are_the_sum_of_the_robeings_rows(robeing, other_robeing):
+    for n in range(20):
+        turn([robeing, other_robeing][n % 2], at("2026-11-02", n % 3), intent=f"i{n % 2}",
+             confidence=(n % 10) / 10, message=f"질문 {n % 3}")  # fmt: skip
+    stats_services.conversation_stats_aggregate()
+
+    assert sorted(FleetTurnRollup.objects.values_list("hour", "intent", "turns")) == sorted(
+        TurnRollup.objects.values("hour", "intent")
+        .annotate(n=Sum("turns"))
+        .values_list("hour", "intent", "n")
+    )
+    assert FleetQuestionRollup.objects.aggregate(n=Sum("turns"))["n"] == 20
+    assert dict(RobeingDayRollup.objects.values_list("robeing_id", "turns")) == {
+        "rb8001": 10, "rb10508": 10,
+    }  # fmt: skip
+    assert services.rollups_verify(since=dt.date(2026, 11, 1), until=dt.date(2026, 11, 30)) == []
+
+
+def test_a_drifted_fleet_row_is_found_and_repaired(robeing):
+    turn(robeing, at("2026-11-02", 9))
+    stats_services.conversation_stats_aggregate()
+    FleetQuestionRollup.objects.update(turns=7)
+
+    found = services.rollups_verify(since=dt.date(2026, 11, 1), until=dt.date(2026, 11, 30))
+    assert [(d.robeing_id, d.tables) for d in found] == [
+        ("(fleet)", ("analytics_fleet_question_rollup",))
+    ]
+    services.rollups_verify(since=dt.date(2026, 11, 1), until=dt.date(2026, 11, 30), repair=True)
+    assert FleetQuestionRollup.objects.get().turns == 1
