@@ -95,48 +95,80 @@ class Rollups:
         return self
 
 
-_TURNS_UPSERT = (
+@dataclass(frozen=True)
+class _Upsert:
+    """Adding rows to one rollup table: one row per statement (SQLite) or every
+    row in one statement, as arrays (PostgreSQL). Literal SQL in parts, so the
+    two forms share their INSERT and ON CONFLICT text."""
+
+    insert: str  # INSERT INTO table (columns)
+    values: str  # VALUES (%s, ...): one row
+    arrays: str  # SELECT * FROM unnest(%s::type[], ...): every row
+    conflict: str  # ON CONFLICT (...) DO UPDATE SET ...
+
+    @property
+    def one_row(self) -> str:
+        return self.insert + self.values + self.conflict
+
+    @property
+    def all_rows(self) -> str:
+        return self.insert + self.arrays + self.conflict
+
+
+_TURNS_UPSERT = _Upsert(
     "INSERT INTO analytics_turn_rollup (robeing_id, day, hour, intent, channel_type, turns,"
-    " low_confidence_turns, confidence_sum, confidence_turns)"
-    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
+    " low_confidence_turns, confidence_sum, confidence_turns)",
+    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+    " SELECT * FROM unnest(%s::text[], %s::date[], %s::int[], %s::text[], %s::text[],"
+    " %s::int[], %s::int[], %s::float8[], %s::int[])",
     " ON CONFLICT (robeing_id, day, hour, intent, channel_type) DO UPDATE SET"
     " turns = analytics_turn_rollup.turns + excluded.turns,"
     " low_confidence_turns = analytics_turn_rollup.low_confidence_turns"
     " + excluded.low_confidence_turns,"
     " confidence_sum = analytics_turn_rollup.confidence_sum + excluded.confidence_sum,"
-    " confidence_turns = analytics_turn_rollup.confidence_turns + excluded.confidence_turns"
+    " confidence_turns = analytics_turn_rollup.confidence_turns + excluded.confidence_turns",
 )
-_BUCKETS_UPSERT = (
-    "INSERT INTO analytics_confidence_rollup (robeing_id, day, bucket, turns)"
-    " VALUES (%s, %s, %s, %s) ON CONFLICT (robeing_id, day, bucket) DO UPDATE SET"
-    " turns = analytics_confidence_rollup.turns + excluded.turns"
+_BUCKETS_UPSERT = _Upsert(
+    "INSERT INTO analytics_confidence_rollup (robeing_id, day, bucket, turns)",
+    " VALUES (%s, %s, %s, %s)",
+    " SELECT * FROM unnest(%s::text[], %s::date[], %s::int[], %s::int[])",
+    " ON CONFLICT (robeing_id, day, bucket) DO UPDATE SET"
+    " turns = analytics_confidence_rollup.turns + excluded.turns",
 )
-_QUESTIONS_UPSERT = (
-    "INSERT INTO analytics_question_rollup (robeing_id, day, key, text, turns)"
-    " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (robeing_id, day, key) DO UPDATE SET"
-    " turns = analytics_question_rollup.turns + excluded.turns"
+_QUESTIONS_UPSERT = _Upsert(
+    "INSERT INTO analytics_question_rollup (robeing_id, day, key, text, turns)",
+    " VALUES (%s, %s, %s, %s, %s)",
+    " SELECT * FROM unnest(%s::text[], %s::date[], %s::text[], %s::text[], %s::int[])",
+    " ON CONFLICT (robeing_id, day, key) DO UPDATE SET"
+    " turns = analytics_question_rollup.turns + excluded.turns",
 )
-
-
-_FLEET_TURNS_UPSERT = (
-    "INSERT INTO analytics_fleet_turn_rollup (day, hour, intent, turns) VALUES (%s, %s, %s, %s)"
+_FLEET_TURNS_UPSERT = _Upsert(
+    "INSERT INTO analytics_fleet_turn_rollup (day, hour, intent, turns)",
+    " VALUES (%s, %s, %s, %s)",
+    " SELECT * FROM unnest(%s::date[], %s::int[], %s::text[], %s::int[])",
     " ON CONFLICT (day, hour, intent) DO UPDATE SET"
-    " turns = analytics_fleet_turn_rollup.turns + excluded.turns"
+    " turns = analytics_fleet_turn_rollup.turns + excluded.turns",
 )
-_FLEET_BUCKETS_UPSERT = (
-    "INSERT INTO analytics_fleet_confidence_rollup (day, bucket, turns) VALUES (%s, %s, %s)"
+_FLEET_BUCKETS_UPSERT = _Upsert(
+    "INSERT INTO analytics_fleet_confidence_rollup (day, bucket, turns)",
+    " VALUES (%s, %s, %s)",
+    " SELECT * FROM unnest(%s::date[], %s::int[], %s::int[])",
     " ON CONFLICT (day, bucket) DO UPDATE SET"
-    " turns = analytics_fleet_confidence_rollup.turns + excluded.turns"
+    " turns = analytics_fleet_confidence_rollup.turns + excluded.turns",
 )
-_FLEET_QUESTIONS_UPSERT = (
-    "INSERT INTO analytics_fleet_question_rollup (day, key, text, turns) VALUES (%s, %s, %s, %s)"
+_FLEET_QUESTIONS_UPSERT = _Upsert(
+    "INSERT INTO analytics_fleet_question_rollup (day, key, text, turns)",
+    " VALUES (%s, %s, %s, %s)",
+    " SELECT * FROM unnest(%s::date[], %s::text[], %s::text[], %s::int[])",
     " ON CONFLICT (day, key) DO UPDATE SET"
-    " turns = analytics_fleet_question_rollup.turns + excluded.turns"
+    " turns = analytics_fleet_question_rollup.turns + excluded.turns",
 )
-_ROBEING_DAYS_UPSERT = (
-    "INSERT INTO analytics_robeing_day_rollup (robeing_id, day, turns) VALUES (%s, %s, %s)"
+_ROBEING_DAYS_UPSERT = _Upsert(
+    "INSERT INTO analytics_robeing_day_rollup (robeing_id, day, turns)",
+    " VALUES (%s, %s, %s)",
+    " SELECT * FROM unnest(%s::text[], %s::date[], %s::int[])",
     " ON CONFLICT (robeing_id, day) DO UPDATE SET"
-    " turns = analytics_robeing_day_rollup.turns + excluded.turns"
+    " turns = analytics_robeing_day_rollup.turns + excluded.turns",
 )
 
 
@@ -144,7 +176,7 @@ def _sum_into(target: dict, key: tuple, amount: int) -> None:
     target[key] = target.get(key, 0) + amount
 
 
-def _fleet_rows(rollups: Rollups) -> list[tuple[str, list[tuple]]]:
+def _fleet_rows(rollups: Rollups) -> list[tuple[_Upsert, list[tuple]]]:
     """The whole fleet's increments from a batch's per-robeing rows."""
     turns: dict = {}
     robeing_days: dict = {}
@@ -165,31 +197,58 @@ def _fleet_rows(rollups: Rollups) -> list[tuple[str, list[tuple]]]:
     ]
 
 
-# Each fleet table as a GROUP BY of its per-robeing table (fleet_refresh).
-_FLEET_FROM_ROBEINGS = [
-    (
+@dataclass(frozen=True)
+class _FleetTable:
+    """A fleet table and the GROUP BY of the per-robeing table it sums."""
+
+    name: str
+    delete: str  # its rows of a day range
+    stored: str  # its rows of a day range, as `summed` gives them
+    summed: str  # the per-robeing rows of a day range, summed over robeings
+    insert: str  # INSERT INTO it (columns), followed by `summed`
+    day_at: int  # where the day is in a row of `stored` and `summed`
+
+
+_FLEET_TABLES = [
+    _FleetTable(
         "analytics_fleet_turn_rollup",
-        "INSERT INTO analytics_fleet_turn_rollup (day, hour, intent, turns)"
-        " SELECT day, hour, intent, SUM(turns) FROM analytics_turn_rollup"
+        "DELETE FROM analytics_fleet_turn_rollup WHERE day BETWEEN %s AND %s",
+        "SELECT day, hour, intent, turns FROM analytics_fleet_turn_rollup"
+        " WHERE day BETWEEN %s AND %s",
+        "SELECT day, hour, intent, SUM(turns) FROM analytics_turn_rollup"
         " WHERE day BETWEEN %s AND %s GROUP BY day, hour, intent",
+        "INSERT INTO analytics_fleet_turn_rollup (day, hour, intent, turns) ",
+        0,
     ),
-    (
+    _FleetTable(
         "analytics_fleet_confidence_rollup",
-        "INSERT INTO analytics_fleet_confidence_rollup (day, bucket, turns)"
-        " SELECT day, bucket, SUM(turns) FROM analytics_confidence_rollup"
+        "DELETE FROM analytics_fleet_confidence_rollup WHERE day BETWEEN %s AND %s",
+        "SELECT day, bucket, turns FROM analytics_fleet_confidence_rollup"
+        " WHERE day BETWEEN %s AND %s",
+        "SELECT day, bucket, SUM(turns) FROM analytics_confidence_rollup"
         " WHERE day BETWEEN %s AND %s GROUP BY day, bucket",
+        "INSERT INTO analytics_fleet_confidence_rollup (day, bucket, turns) ",
+        0,
     ),
-    (
+    _FleetTable(
         "analytics_fleet_question_rollup",
-        "INSERT INTO analytics_fleet_question_rollup (day, key, text, turns)"
-        " SELECT day, key, MIN(text), SUM(turns) FROM analytics_question_rollup"
+        "DELETE FROM analytics_fleet_question_rollup WHERE day BETWEEN %s AND %s",
+        "SELECT day, key, text, turns FROM analytics_fleet_question_rollup"
+        " WHERE day BETWEEN %s AND %s",
+        "SELECT day, key, MIN(text), SUM(turns) FROM analytics_question_rollup"
         " WHERE day BETWEEN %s AND %s GROUP BY day, key",
+        "INSERT INTO analytics_fleet_question_rollup (day, key, text, turns) ",
+        0,
     ),
-    (
+    _FleetTable(
         "analytics_robeing_day_rollup",
-        "INSERT INTO analytics_robeing_day_rollup (robeing_id, day, turns)"
-        " SELECT robeing_id, day, SUM(turns) FROM analytics_turn_rollup"
+        "DELETE FROM analytics_robeing_day_rollup WHERE day BETWEEN %s AND %s",
+        "SELECT robeing_id, day, turns FROM analytics_robeing_day_rollup"
+        " WHERE day BETWEEN %s AND %s",
+        "SELECT robeing_id, day, SUM(turns) FROM analytics_turn_rollup"
         " WHERE day BETWEEN %s AND %s GROUP BY robeing_id, day",
+        "INSERT INTO analytics_robeing_day_rollup (robeing_id, day, turns) ",
+        1,
     ),
 ]
 
@@ -199,9 +258,9 @@ def fleet_refresh(*, first: dt.date, last: dt.date) -> None:
     rollups (after a rebuild, a repair or an erasure). Call it in the
     transaction that changed them."""
     with connection.cursor() as cursor:
-        for table, insert in _FLEET_FROM_ROBEINGS:
-            cursor.execute(f"DELETE FROM {table} WHERE day BETWEEN %s AND %s", [first, last])
-            cursor.execute(insert, [first, last])
+        for table in _FLEET_TABLES:
+            cursor.execute(table.delete, [first, last])
+            cursor.execute(table.insert + table.summed, [first, last])
 
 
 def rollups_add(turns: list[CountedTurn]) -> None:
@@ -233,26 +292,10 @@ def _write(rollups: Rollups, *, with_fleet: bool = True) -> None:
                 # turns may add 1,000 question rows, and as many statements
                 # would cost more than the claim itself.
                 cursor.execute(
-                    _unnest(upsert), [list(column) for column in zip(*rows, strict=True)]
+                    upsert.all_rows, [list(column) for column in zip(*rows, strict=True)]
                 )
             else:
-                cursor.executemany(upsert, rows)
-
-
-_ARRAY_TYPES = {
-    "robeing_id": "text[]", "day": "date[]", "hour": "int[]", "intent": "text[]",
-    "channel_type": "text[]", "turns": "int[]", "low_confidence_turns": "int[]",
-    "confidence_sum": "float8[]", "confidence_turns": "int[]", "bucket": "int[]",
-    "key": "text[]", "text": "text[]",
-}  # fmt: skip
-
-
-def _unnest(upsert: str) -> str:
-    """The same upsert with `SELECT * FROM unnest(...)` for its VALUES row."""
-    columns = upsert[upsert.index("(") + 1 : upsert.index(")")].split(", ")
-    arrays = ", ".join(f"%s::{_ARRAY_TYPES[column]}" for column in columns)
-    head, tail = upsert.split(" VALUES ", 1)
-    return f"{head} SELECT * FROM unnest({arrays}){tail[tail.index(')') + 1 :]}"
+                cursor.executemany(upsert.one_row, rows)
 
 
 def rollups_forget(turns: list[CountedTurn]) -> None:
@@ -412,21 +455,17 @@ def _fleet_differences(first: dt.date, last: dt.date) -> list[Difference]:
     tables: dict[dt.date, list[str]] = {}
     turns: dict[dt.date, list[int]] = {}  # day -> [stored, summed], from the turn table
     with connection.cursor() as cursor:
-        for table, insert in _FLEET_FROM_ROBEINGS:
-            columns = insert[insert.index("(") + 1 : insert.index(")")]
-            day_at = columns.split(", ").index("day")
-            cursor.execute(
-                f"SELECT {columns} FROM {table} WHERE day BETWEEN %s AND %s", [first, last]
-            )
+        for table in _FLEET_TABLES:
+            cursor.execute(table.stored, [first, last])
             stored = set(cursor.fetchall())
-            cursor.execute(insert[insert.index(" SELECT ") :], [first, last])
+            cursor.execute(table.summed, [first, last])
             summed = set(cursor.fetchall())
-            for day in sorted({row[day_at] for row in stored ^ summed}):
-                tables.setdefault(day, []).append(table)
-            if table == "analytics_fleet_turn_rollup":
+            for day in sorted({row[table.day_at] for row in stored ^ summed}):
+                tables.setdefault(day, []).append(table.name)
+            if table is _FLEET_TABLES[0]:  # the turn table: the turns to report
                 for index, rows in enumerate((stored, summed)):
                     for row in rows:
-                        turns.setdefault(row[day_at], [0, 0])[index] += row[-1]
+                        turns.setdefault(row[table.day_at], [0, 0])[index] += row[-1]
     return [
         Difference(FLEET, day, tuple(tables[day]), *turns.get(day, [0, 0]))
         for day in sorted(tables)

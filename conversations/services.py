@@ -326,14 +326,12 @@ def _original_vanished() -> TurnOutcome:
     return TurnOutcome("error", errors=[error])
 
 
-_CLAIMED_COLUMNS = (
-    "id, robeing_id, timestamp, intent, channel_type, confidence, "
-    f"substr(message, 1, {CLAIMED_MESSAGE_CHARS})"
-)
+# Parameters: the claim time, how many turns, how much of each message.
 _CLAIM_SQL = (
     "UPDATE conversation_log SET stats_counted_at = %s WHERE id IN ("
     "SELECT id FROM conversation_log WHERE stats_counted_at IS NULL ORDER BY id LIMIT %s"
-    f") RETURNING {_CLAIMED_COLUMNS}"
+    ") RETURNING id, robeing_id, timestamp, intent, channel_type, confidence,"
+    " substr(message, 1, %s)"
 )
 _CLAIM_SKIP_LOCKED_SQL = _CLAIM_SQL.replace("LIMIT %s", "LIMIT %s FOR UPDATE SKIP LOCKED")
 
@@ -355,7 +353,7 @@ def conversation_turns_claim_for_stats(*, limit: int) -> list[CountedTurn]:
         else _CLAIM_SQL
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [timezone.now(), limit])
+        cursor.execute(sql, [timezone.now(), limit, CLAIMED_MESSAGE_CHARS])
         return [CountedTurn.from_row(row) for row in cursor.fetchall()]
 
 
