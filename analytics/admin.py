@@ -18,6 +18,7 @@ from accounts import selectors as account_selectors
 from analytics import charts, selectors
 from analytics.apis import overview_query
 from core.errors import ApplicationError, InvalidInput
+from stats import charts as stats_charts
 
 WEEKDAYS = [
     # Monday first, as the heat map's rows.
@@ -34,7 +35,7 @@ def dashboard_context(request: HttpRequest) -> dict[str, Any]:
     errors: list[str] = []
     try:
         period = overview_query(params)
-    except (InvalidInput, ApplicationError) as exc:
+    except ApplicationError as exc:  # InvalidInput (400) or NotFound (404)
         errors = _messages(exc)
         period = overview_query({})
     data = selectors.overview(period=period)
@@ -44,7 +45,9 @@ def dashboard_context(request: HttpRequest) -> dict[str, Any]:
         "errors": errors,
         "robeing_choices": [r.robeing_id for r in account_selectors.robeings_all()],
         "quick_periods": _quick_periods(period),
-        "daily_chart": charts.daily_bars(data["daily"]),
+        "daily_chart": stats_charts.day_bars(
+            [(day["date"], day["turns"]) for day in data["daily"]]
+        ),
         "heatmap": list(zip(WEEKDAYS, charts.heat_cells(data["heatmap"]), strict=True)),
         "hours": range(24),
         "intents": [

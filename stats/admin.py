@@ -190,7 +190,7 @@ class RobeingStatsAdmin(admin.ModelAdmin):
             "period_errors": period_form.messages(),
             "since": since,
             "until": until,
-            "xp_chart": charts.xp_bars(
+            "xp_chart": charts.day_bars(
                 selectors.xp_per_day(robeing_id=stats.robeing_id, since=since, until=until)
             ),
             "stat_scale": scale,

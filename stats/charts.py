@@ -1,6 +1,7 @@
-"""Server-rendered SVG geometry for the admin's growth page: no JavaScript,
-nothing loaded from the internet. The functions here only place shapes; the
-template draws them and writes the words (in the operator's language)."""
+"""Server-rendered SVG geometry for the admin's charts (the growth page's XP
+per day, the dashboard's turns per day): no JavaScript, nothing loaded from
+the internet. The functions here only place shapes; the templates draw them
+and write the words (in the operator's language)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ STAT_BAR_WIDTH = 400
 @dataclass(frozen=True)
 class Bar:
     day: date
-    xp: int
+    value: int
     x: float
     y: float
     width: float
@@ -34,7 +35,7 @@ class Tick:
 @dataclass(frozen=True)
 class BarChart:
     bars: list[Bar]
-    xp_ticks: list[Tick]
+    value_ticks: list[Tick]
     date_ticks: list[Tick]
     total: int
     width: int = WIDTH
@@ -54,7 +55,7 @@ class BarChart:
 
     @property
     def empty(self) -> bool:
-        return not any(bar.xp for bar in self.bars)
+        return not any(bar.value for bar in self.bars)
 
 
 def nice_ceiling(value: int) -> int:
@@ -69,30 +70,30 @@ def nice_ceiling(value: int) -> int:
     return 10 * power  # not reached; keeps the type checker content
 
 
-def xp_bars(days: list[tuple[date, int]]) -> BarChart:
-    """One bar per day (XP gained that day), on a 0..round-number axis.
+def day_bars(days: list[tuple[date, int]]) -> BarChart:
+    """One bar per day (XP gained, turns), on a 0..round-number axis.
 
-    A day whose sum is negative (a repair took XP back) is drawn as an empty
+    A day whose value is negative (a repair took XP back) is drawn as an empty
     bar; its value is still in the bar's title and in the total."""
-    top = nice_ceiling(max((xp for _, xp in days), default=0))
+    top = nice_ceiling(max((value for _, value in days), default=0))
     plot_width = WIDTH - LEFT - RIGHT
     plot_height = HEIGHT - TOP - BOTTOM
     slot = plot_width / max(len(days), 1)
     gap = min(2.0, slot * 0.2)
     bars = []
-    for i, (day, xp) in enumerate(days):
-        height = plot_height * max(xp, 0) / top
+    for i, (day, value) in enumerate(days):
+        height = plot_height * max(value, 0) / top
         bars.append(
             Bar(
                 day=day,
-                xp=xp,
+                value=value,
                 x=round(LEFT + i * slot + gap / 2, 2),
                 y=round(HEIGHT - BOTTOM - height, 2),
                 width=round(slot - gap, 2),
                 height=round(height, 2),
             )
         )
-    xp_ticks = [
+    value_ticks = [
         Tick(top * k // 2, round(HEIGHT - BOTTOM - plot_height * k / 2, 2)) for k in (0, 1, 2)
     ]
     every = max(1, math.ceil(len(days) / DATE_LABELS))
@@ -102,7 +103,7 @@ def xp_bars(days: list[tuple[date, int]]) -> BarChart:
         # Every `every`-th day, and the last when it is not too near the one before.
         if i % every == 0 or (i == len(days) - 1 and i % every > every / 2)
     ]
-    return BarChart(bars, xp_ticks, date_ticks, total=sum(xp for _, xp in days))
+    return BarChart(bars, value_ticks, date_ticks, total=sum(value for _, value in days))
 
 
 def stat_bars(stats: dict[str, int], *, scale: int, labels: dict[str, str]) -> list[dict]:
