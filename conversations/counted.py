@@ -6,7 +6,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
+
+from conversations.models import UncountedTurn
 
 # The message is cut here: a rollup keys questions by their start, and a
 # claimed batch must not carry 1,000 copies of a 40,000-character text.
@@ -43,6 +46,24 @@ class CountedTurn:
             record["confidence"],
             record["message"][:CLAIMED_MESSAGE_CHARS],
         )
+
+
+def counted() -> Exists:
+    """A filter on ConversationLog: the turns the aggregation has counted
+    (those off its backlog). The backlog is small, so this is a cheap anti-join."""
+    return ~Exists(UncountedTurn.objects.filter(turn_id=OuterRef("id")))
+
+
+def uncounted() -> Exists:
+    """A filter on ConversationLog: the turns still on the aggregation's backlog."""
+    return Exists(UncountedTurn.objects.filter(turn_id=OuterRef("id")))
+
+
+def archived_record_counted(record: dict) -> bool:
+    """Whether an archive line is a counted turn. Archiving takes counted turns
+    only; lines written while a turn carried its own stats_counted_at say so
+    in it, later lines have no such key."""
+    return record.get("stats_counted_at", True) is not None
 
 
 def _aware(value: dt.datetime | str) -> dt.datetime:

@@ -60,10 +60,8 @@ class ConversationLog(models.Model):
     # event up to three times and each retry must land on the same row.
     event_id = models.CharField(_("event id"), max_length=255, null=True, blank=True)
     created_at = models.DateTimeField(_("ingested"), default=timezone.now, editable=False)
-    # Set when the stats aggregation has counted this turn (see
-    # conversation_turns_claim_for_stats). A claim per row, not an id watermark:
-    # ids are handed out before commit, so a watermark skips late commits.
-    stats_counted_at = models.DateTimeField(_("counted in stats"), null=True, editable=False)
+    # Whether the stats aggregation has counted a turn is not a column here but
+    # a row in UncountedTurn (below): marking a turn counted must not rewrite it.
 
     class Meta:
         db_table = "conversation_log"
@@ -98,14 +96,6 @@ class ConversationLog(models.Model):
             models.Index(fields=("slack_user_id", "-timestamp"), name="conv_slack_user_idx"),
             # Exact-match admin search on a thread across robeings.
             models.Index(fields=("thread_ts",), name="conv_thread_ts_idx"),
-            # The stats aggregation's claim: uncounted turns in id order. Partial,
-            # so it holds only the backlog and the claim costs what is new, not
-            # what the table holds.
-            models.Index(
-                fields=("id",),
-                condition=Q(stats_counted_at__isnull=True),
-                name="conv_uncounted_idx",
-            ),
             # The admin's intent filter across robeings, newest first: an intent
             # that matches nothing is one index probe, not a walk of conv_time_idx.
             models.Index(fields=("intent", "-timestamp", "-id"), name="conv_intent_time_idx"),
@@ -131,6 +121,37 @@ class ConversationLog(models.Model):
     def __str__(self) -> str:
         # Seoul time, like every other time the admin shows.
         return f"#{self.id} {self.robeing_id} {timezone.localtime(self.timestamp):%Y-%m-%d %H:%M}"
+
+
+class UncountedTurn(models.Model):
+    """A turn the stats aggregation has not counted yet, one row per turn.
+
+    A trigger puts a row here for every row inserted into conversation_log,
+    whatever inserts it (ingestion, seed_demo's COPY, a factory, psql), in the
+    same statement (migration 0011); the aggregation's claim deletes the rows
+    it counts, in the transaction that records what they add up to. So a turn
+    is counted exactly when it has no row here.
+
+    It used to be a column of conversation_log set by the claim, but an UPDATE
+    there writes the turn again into every index of the table (three GIN
+    indexes of its text among them): a 1,000-turn claim cost 330 ms. Deleting
+    1,000 rows from this narrow table costs a few. A claim per turn, not an id
+    watermark: ids are handed out before commit, so a watermark skips turns
+    that commit late.
+
+    No foreign key: the claim reads the turns by id and skips a row whose turn
+    is gone, and conversation_turns_delete removes a deleted turn's row.
+    """
+
+    turn_id = models.BigIntegerField(_("turn"), primary_key=True)
+
+    class Meta:
+        db_table = "conversation_uncounted"
+        verbose_name = _("turn not counted yet")
+        verbose_name_plural = _("turns not counted yet")
+
+    def __str__(self) -> str:
+        return f"#{self.turn_id}"
 
 
 # Every column of a turn, in table order: what an archive line and a privacy

@@ -15,7 +15,12 @@ from django.utils import timezone
 
 from accounts import selectors as account_selectors
 from accounts.models import Robeing
-from conversations.counted import CLAIMED_MESSAGE_CHARS, COUNTED_TURN_FIELDS, CountedTurn
+from conversations.counted import (
+    CLAIMED_MESSAGE_CHARS,
+    COUNTED_TURN_FIELDS,
+    CountedTurn,
+    counted,
+)
 from conversations.models import CONVERSATION_LOG_FIELDS, ConversationLog
 from settings_app import selectors as settings_selectors
 
@@ -188,9 +193,7 @@ def conversation_turns_counted(
     [since, until), of these robeings (all when None), streamed (a server-side
     cursor on PostgreSQL): what a rebuild or a check of the dashboard's
     rollups reads."""
-    turns = ConversationLog.objects.filter(
-        timestamp__gte=since, timestamp__lt=until, stats_counted_at__isnull=False
-    )
+    turns = ConversationLog.objects.filter(counted(), timestamp__gte=since, timestamp__lt=until)
     if robeing_ids is not None:
         turns = turns.filter(robeing_id__in=robeing_ids)
     rows = (

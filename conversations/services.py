@@ -25,7 +25,7 @@ from psycopg.types.json import Jsonb, set_json_dumps
 from accounts import selectors as account_selectors
 from conversations.counted import CLAIMED_MESSAGE_CHARS, COUNTED_TURN_FIELDS, CountedTurn
 from conversations.masking import mask_pii
-from conversations.models import ConversationLog
+from conversations.models import ConversationLog, UncountedTurn
 from conversations.schemas import TurnIn
 from core.errors import FieldError, InvalidInput
 from settings_app import selectors as settings_selectors
@@ -186,7 +186,7 @@ _ONE_ROW_SQL = (
     "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
     "ON CONFLICT DO NOTHING RETURNING id"
 )
-_ROW_COLUMNS = "id, " + _INSERT_COLUMNS + ", stats_counted_at"
+_ROW_COLUMNS = "id, " + _INSERT_COLUMNS
 _ORIGINAL_SQL = (
     "SELECT " + _ROW_COLUMNS + " FROM conversation_log WHERE robeing_id = %s AND event_id = %s"
 )
@@ -326,35 +326,47 @@ def _original_vanished() -> TurnOutcome:
     return TurnOutcome("error", errors=[error])
 
 
-# Parameters: the claim time, how many turns, how much of each message.
+# Parameters: how many turns, how much of each message. One statement: the
+# backlog rows are taken (locked, SKIP LOCKED: a concurrent run takes the next
+# ones instead of waiting for these) and deleted, and their turns read.
 _CLAIM_SQL = (
-    "UPDATE conversation_log SET stats_counted_at = %s WHERE id IN ("
-    "SELECT id FROM conversation_log WHERE stats_counted_at IS NULL ORDER BY id LIMIT %s"
-    ") RETURNING id, robeing_id, timestamp, intent, channel_type, confidence,"
-    " substr(message, 1, %s)"
+    "WITH claimed AS ("
+    " DELETE FROM conversation_uncounted WHERE turn_id IN ("
+    "  SELECT turn_id FROM conversation_uncounted ORDER BY turn_id LIMIT %s"
+    "  FOR UPDATE SKIP LOCKED)"
+    " RETURNING turn_id)"
+    " SELECT id, robeing_id, timestamp, intent, channel_type, confidence, substr(message, 1, %s)"
+    " FROM conversation_log WHERE id IN (SELECT turn_id FROM claimed) ORDER BY id"
 )
-_CLAIM_SKIP_LOCKED_SQL = _CLAIM_SQL.replace("LIMIT %s", "LIMIT %s FOR UPDATE SKIP LOCKED")
 
 
 def conversation_turns_claim_for_stats(*, limit: int) -> list[CountedTurn]:
-    """Mark up to `limit` uncounted turns as counted and return them. Call it
-    inside the transaction that records what they add up to: if that
+    """Take up to `limit` uncounted turns off the backlog and return them. Call
+    it inside the transaction that records what they add up to: if that
     transaction rolls back, the claim does too and the turns stay uncounted.
 
-    Exactly once, also with overlapping runs: a row is claimed by one conditional
-    UPDATE; on PostgreSQL `FOR UPDATE SKIP LOCKED` makes a concurrent run take
-    the next rows instead of waiting for (and then re-reading) these. Rows that
-    commit late, with lower ids than rows already counted, are still uncounted
-    and are found by the next run.
+    Exactly once, also with overlapping runs: a turn's backlog row is deleted
+    by one claim only (on PostgreSQL the others skip the rows it has locked).
+    Turns that commit late, with lower ids than turns already counted, are
+    still on the backlog and are found by the next run. A backlog row whose
+    turn is gone is dropped with nothing to count.
     """
-    sql = (
-        _CLAIM_SKIP_LOCKED_SQL
-        if connection.features.has_select_for_update_skip_locked
-        else _CLAIM_SQL
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_CLAIM_SQL, [limit, CLAIMED_MESSAGE_CHARS])
+            return [CountedTurn.from_row(row) for row in cursor.fetchall()]
+    # SQLite has no DELETE in a WITH, and one writer at a time: read, then delete.
+    ids = list(UncountedTurn.objects.order_by("turn_id").values_list("turn_id", flat=True)[:limit])
+    if not ids:
+        return []
+    UncountedTurn.objects.filter(turn_id__in=ids).delete()
+    rows = (
+        ConversationLog.objects.filter(id__in=ids)
+        .annotate(message_start=Substr("message", 1, CLAIMED_MESSAGE_CHARS))
+        .values_list(*COUNTED_TURN_FIELDS, "message_start")
+        .order_by("id")
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [timezone.now(), limit, CLAIMED_MESSAGE_CHARS])
-        return [CountedTurn.from_row(row) for row in cursor.fetchall()]
+    return [CountedTurn.from_row(row) for row in rows]
 
 
 @dataclass(frozen=True)
@@ -374,27 +386,57 @@ def conversation_turns_erase_batch(
     (conv_user_time_idx and conv_slack_user_idx find the rows); run it in the
     transaction that records what it removed."""
     match = account_selectors.person_filter(user_ids=user_ids, slack_user_ids=slack_user_ids)
-    # FOR UPDATE: the aggregation's claim (SKIP LOCKED) cannot count a turn
-    # between this read and the DELETE, so `counted` is exactly right.
     rows = list(
         ConversationLog.objects.select_for_update()
         .filter(match)
         .annotate(message_start=Substr("message", 1, CLAIMED_MESSAGE_CHARS))
-        .values_list(*COUNTED_TURN_FIELDS, "message_start", "stats_counted_at")[:limit]
+        .values_list(*COUNTED_TURN_FIELDS, "message_start")[:limit]
     )
     if not rows:
         return ErasedTurns(0, [])
-    deleted = conversation_turns_delete(ids=[row[0] for row in rows])
-    counted = [CountedTurn.from_row(row[:-1]) for row in rows if row[-1] is not None]
+    ids = [row[0] for row in rows]
+    # Taking the turns off the backlog first says exactly which of them were
+    # counted: a claim running now holds the rows it took, so this DELETE
+    # waits for it and then finds them gone (counted); the rows it takes are
+    # out of every later claim's reach (uncounted, never to be counted).
+    waiting = _backlog_remove(ids)
+    deleted = conversation_turns_delete(ids=ids)
+    counted = [CountedTurn.from_row(row) for row in rows if row[0] not in waiting]
     return ErasedTurns(deleted, counted)
+
+
+def _backlog_remove(ids: list[int]) -> set[int]:
+    """Take these turns off the aggregation's backlog; the ids that were on it."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "DELETE FROM conversation_uncounted WHERE turn_id = ANY(%s) RETURNING turn_id",
+                [ids],
+            )
+            return {row[0] for row in cursor.fetchall()}
+    waiting = set(UncountedTurn.objects.filter(turn_id__in=ids).values_list("turn_id", flat=True))
+    UncountedTurn.objects.filter(turn_id__in=waiting).delete()
+    return waiting
+
+
+def conversation_turns_mark_counted(*, ids: list[int]) -> None:
+    """Take these turns off the backlog without counting them: turns that come
+    back from an archive, which the aggregation counted before they left."""
+    _backlog_remove(ids)
 
 
 def conversation_turns_delete(*, ids: list[int]) -> int:
     """Delete these hot turns in one short statement (row locks are held for a
-    moment only); returns how many were still there."""
+    moment only), and their backlog rows; returns how many turns were still
+    there."""
     if connection.vendor == "postgresql":
         # One array parameter, not thousands of placeholders to splice and parse.
         with connection.cursor() as cursor:
-            cursor.execute("DELETE FROM conversation_log WHERE id = ANY(%s)", [ids])
+            cursor.execute(
+                "WITH off_backlog AS (DELETE FROM conversation_uncounted WHERE turn_id = ANY(%s))"
+                " DELETE FROM conversation_log WHERE id = ANY(%s)",
+                [ids, ids],
+            )
             return cursor.rowcount
+    UncountedTurn.objects.filter(turn_id__in=ids).delete()
     return ConversationLog.objects.filter(id__in=ids).delete()[0]

@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 
 from accounts import selectors as account_selectors
 from conversations.archiving import files, manifest
-from conversations.counted import CountedTurn
+from conversations.counted import CountedTurn, archived_record_counted
 from conversations.models import ArchiveState, ConversationArchive
 from jobs import services as job_services
 
@@ -68,7 +68,7 @@ def _archive_rewrite_without(
         for record in files.archive_read(archive.path):
             if not _is_subject(record, user_ids, slack_user_ids):
                 yield record
-            elif record.get("stats_counted_at"):
+            elif archived_record_counted(record):
                 gone.append(CountedTurn.from_record(record))
 
     written = files.archive_file_write(

@@ -14,6 +14,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from conversations.archiving import files, manifest, plan
+from conversations.counted import counted
 from conversations.models import (
     CONVERSATION_LOG_FIELDS,
     ArchiveState,
@@ -173,10 +174,7 @@ def _hot_turns(
     index range scan, whatever the month's size. A turn committed behind the
     reading position is simply left for the next run."""
     turns = ConversationLog.objects.filter(
-        robeing_id=robeing_id,
-        timestamp__gte=start,
-        timestamp__lt=end,
-        stats_counted_at__isnull=False,
+        counted(), robeing_id=robeing_id, timestamp__gte=start, timestamp__lt=end
     ).order_by("timestamp", "id")
     after: tuple[dt.datetime, int] | None = None
     done = 0

@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from conversations.archiving import manifest
+from conversations.counted import counted, uncounted
 from conversations.models import ConversationArchive, ConversationLog
 
 
@@ -70,8 +71,8 @@ def _month_groups(cutoff: dt.datetime, robeing_id: str | None) -> list[dict]:
         turns.annotate(month=TruncMonth("timestamp", tzinfo=timezone.get_current_timezone()))
         .values("robeing_id", "month")
         .annotate(
-            turns=Count("id", filter=Q(stats_counted_at__isnull=False)),
-            uncounted=Count("id", filter=Q(stats_counted_at__isnull=True)),
+            turns=Count("id", filter=counted()),
+            uncounted=Count("id", filter=uncounted()),
         )
         .order_by("robeing_id", "month")
     )

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from conversations import selectors
 from conversations.archiving import files, manifest
-from conversations.counted import CountedTurn
+from conversations.counted import CountedTurn, archived_record_counted
 from conversations.models import ArchiveState, ConversationArchive, ConversationLog
 
 
@@ -39,7 +39,7 @@ def counted_turns_everywhere(
                 if restoring:
                     in_both.add(record["id"])
                 moment = files.parse_time(record["timestamp"])
-                if record.get("stats_counted_at") and since <= moment < until:
+                if archived_record_counted(record) and since <= moment < until:
                     yield CountedTurn.from_record(record)
     for turn in selectors.conversation_turns_counted(
         since=since, until=until, robeing_ids=robeing_ids

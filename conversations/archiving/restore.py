@@ -12,7 +12,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from conversations import services
 from conversations.archiving import files, manifest
+from conversations.counted import archived_record_counted
 from conversations.models import (
     CONVERSATION_LOG_FIELDS,
     ArchiveState,
@@ -117,9 +119,18 @@ def _insert_missing(records: list[dict]) -> int:
     another turn) stops the restore before the file is removed."""
     ids = [r["id"] for r in records]
     present = set(ConversationLog.objects.filter(id__in=ids).values_list("id", flat=True))
-    missing = [_turn_from_record(r) for r in records if r["id"] not in present]
+    missing = [r for r in records if r["id"] not in present]
     if missing:
-        ConversationLog.objects.bulk_create(missing, ignore_conflicts=True)
+        # The insert puts them on the aggregation's backlog; they were counted
+        # before they left, and counting them again would award their XP twice.
+        # One transaction, so no run can claim them in between.
+        with transaction.atomic():
+            ConversationLog.objects.bulk_create(
+                [_turn_from_record(r) for r in missing], ignore_conflicts=True
+            )
+            services.conversation_turns_mark_counted(
+                ids=[r["id"] for r in missing if archived_record_counted(r)]
+            )
     back = ConversationLog.objects.filter(id__in=ids).count()
     if back != len(ids):
         raise Conflict(
@@ -132,7 +143,7 @@ def _insert_missing(records: list[dict]) -> int:
 
 def _turn_from_record(record: dict) -> ConversationLog:
     values = {name: record.get(name) for name in CONVERSATION_LOG_FIELDS}
-    for name in ("timestamp", "created_at", "stats_counted_at"):
+    for name in ("timestamp", "created_at"):
         values[name] = files.parse_time(values[name]) if values[name] else None
     if values["user_id"]:
         values["user_id"] = uuid.UUID(values["user_id"])

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 def archived(robeing, other_robeing):
     long_ago = timezone.now() - dt.timedelta(days=200)
     for owner in (robeing, robeing, other_robeing):
-        ConversationLogFactory(robeing=owner, timestamp=long_ago, stats_counted_at=long_ago)
+        ConversationLogFactory(robeing=owner, timestamp=long_ago, counted=True)
     months.archive_conversations(older_than_days=90)
     return ConversationArchive.objects.get(robeing_id="rb8001")
 

@@ -23,6 +23,7 @@ from conversations.models import (
     ArchiveState,
     ConversationArchive,
     ConversationLog,
+    UncountedTurn,
 )
 from conversations.tests.factories import ConversationLogFactory
 from core.api import exception_handler
@@ -39,9 +40,7 @@ def seoul(year: int, month: int, day: int, hour: int = 12) -> dt.datetime:
 
 def old_turn(robeing, when: dt.datetime, **fields) -> ConversationLog:
     """A turn the stats aggregation has counted (so it may be archived)."""
-    return ConversationLogFactory(
-        robeing=robeing, timestamp=when, stats_counted_at=timezone.now(), **fields
-    )
+    return ConversationLogFactory(robeing=robeing, timestamp=when, counted=True, **fields)
 
 
 def archived_records(archive: ConversationArchive) -> list[dict]:
@@ -338,7 +337,7 @@ def test_killed_before_the_previous_generation_is_deleted_the_next_run_deletes_i
 
 
 def test_restore_brings_the_turns_back_with_their_ids_and_removes_the_file(history):
-    before = {t.id: (t.message, t.timestamp, t.stats_counted_at) for t in history["rb8001-2026-03"]}
+    before = {t.id: (t.message, t.timestamp) for t in history["rb8001-2026-03"]}
     archive_now()
     archive = ConversationArchive.objects.get(robeing_id="rb8001", period=dt.date(2026, 3, 1))
     path = archive.path
@@ -347,7 +346,9 @@ def test_restore_brings_the_turns_back_with_their_ids_and_removes_the_file(histo
 
     assert (result.restored, result.already_present) == (3, 0)
     back = ConversationLog.objects.filter(id__in=before)
-    assert {t.id: (t.message, t.timestamp, t.stats_counted_at) for t in back} == before
+    assert {t.id: (t.message, t.timestamp) for t in back} == before
+    # Counted before they left: the aggregation must not count them again.
+    assert not UncountedTurn.objects.filter(turn_id__in=before).exists()
     archive.refresh_from_db()
     assert archive.state == ArchiveState.RESTORED and archive.path == ""
     assert not storages["archives"].exists(path)

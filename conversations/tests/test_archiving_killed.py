@@ -9,13 +9,13 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.db import connection
 
+from conversations import services
 from conversations.archiving.files import archive_read
 from conversations.archiving.plan import archive_cutoff, archive_plan
 from conversations.models import ArchiveState, ConversationArchive, ConversationLog
@@ -32,17 +32,18 @@ def seed_old_turns(robeing_ids: list[str]) -> set[int]:
         cursor.execute(
             """
             INSERT INTO conversation_log (robeing_id, channel_id, message, response, intent,
-                timestamp, slack_user_id, thread_ts, channel_type, metadata, created_at,
-                stats_counted_at)
+                timestamp, slack_user_id, thread_ts, channel_type, metadata, created_at)
             SELECT (%s::text[])[1 + i %% array_length(%s::text[], 1)], 'C1',
                    '오래된 질문 ' || i, '답변 ' || i, 'chat',
                    now() - interval '120 days' - (i %% 180) * interval '1 day',
-                   'U' || (i %% 50), '', 'channel', '{}', now(), now()
+                   'U' || (i %% 50), '', 'channel', '{}', now()
             FROM generate_series(1, %s) AS i RETURNING id
             """,
             [robeing_ids, robeing_ids, TURNS],
         )
-        return {row[0] for row in cursor.fetchall()}
+        ids = [row[0] for row in cursor.fetchall()]
+    services.conversation_turns_mark_counted(ids=ids)
+    return set(ids)
 
 
 def archive_command(files: Path) -> subprocess.Popen:
@@ -57,6 +58,7 @@ def archive_command(files: Path) -> subprocess.Popen:
         "VAR_DIR": str(files.parent / "var"),
         "SECRET_KEY": "test",
         "ALLOWED_HOSTS": "localhost",
+        "PYTHONUNBUFFERED": "1",  # each line reaches the test as it is printed
     }
     return subprocess.Popen(
         [sys.executable, "manage.py", "archive_conversations", "--batch-size", "25"],
@@ -78,16 +80,19 @@ def test_archiving_killed_at_any_moment_loses_and_duplicates_nothing(
     ids = seed_old_turns(["rb8001", "rb10508"])
     months = len(archive_plan(cutoff=archive_cutoff()))
     kills = 0
-    # Start-up takes about a second; the kills land while it writes, verifies,
-    # commits and deletes, at a different point each time.
-    for delay in (1.2, 1.6, 2.0, 2.4, 2.9, 3.5):
+    # Each run is killed when it has printed its n-th line (progress per 25
+    # turns, a log line per archive written, verified, committed, emptied), so
+    # the kills land at a different point each time however fast the machine;
+    # each run goes on where the one before it died.
+    for lines_before_kill in (7, 23, 41, 13, 29, 5):
         command = archive_command(files)
-        time.sleep(delay)
-        if command.poll() is None:
-            command.send_signal(signal.SIGKILL)
-            kills += 1
-        command.wait()
-    assert kills >= 3, "the runs finished before they could be killed"
+        for printed, _line in enumerate(command.stdout, start=1):
+            if printed == lines_before_kill:
+                command.send_signal(signal.SIGKILL)
+                kills += 1
+                break
+        command.communicate(timeout=300)
+    assert kills >= 3, "the runs finished before they printed enough to be killed"
 
     finished = archive_command(files)
     output = finished.communicate(timeout=300)[0].decode()

@@ -21,7 +21,7 @@ from django.db import connection
 from django.utils import timezone
 
 from conversations import services as conversation_services
-from conversations.models import ConversationArchive, ConversationLog
+from conversations.models import ConversationArchive, ConversationLog, UncountedTurn
 from conversations.schemas import TurnIn
 from conversations.tests.factories import ConversationLogFactory
 from jobs import services as job_services
@@ -138,14 +138,13 @@ def test_the_stats_aggregation_runs_through_the_broker(worker, robeing):
         60,
         "the worker to count 7 turns",
     )
-    assert not ConversationLog.objects.filter(stats_counted_at__isnull=True).exists()
+    assert not UncountedTurn.objects.exists()
 
 
 def test_the_archive_job_runs_through_the_broker(worker_storages, robeing):
     long_ago = timezone.now() - dt.timedelta(days=200)
     turns = [
-        ConversationLogFactory(robeing=robeing, timestamp=long_ago, stats_counted_at=long_ago)
-        for _ in range(3)
+        ConversationLogFactory(robeing=robeing, timestamp=long_ago, counted=True) for _ in range(3)
     ]
 
     send("conversations.tasks.archive_conversations")
@@ -179,7 +178,7 @@ def test_the_privacy_job_runs_an_erasure_through_the_broker(worker_storages, rob
 
 def test_a_run_that_finds_its_job_already_running_is_refused(worker_storages, robeing):
     long_ago = timezone.now() - dt.timedelta(days=200)
-    ConversationLogFactory(robeing=robeing, timestamp=long_ago, stats_counted_at=long_ago)
+    ConversationLogFactory(robeing=robeing, timestamp=long_ago, counted=True)
     mark = len(worker_storages.lines)
 
     with job_services.locked("archive-job") as held:  # another run, elsewhere

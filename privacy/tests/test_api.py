@@ -107,7 +107,7 @@ def exported(staff_client, person, robeing):
         slack_user_id="UJUN",
         message="지난 봄",
         timestamp=now - dt.timedelta(days=200),
-        stats_counted_at=now,
+        counted=True,
     )
     ConversationLogFactory(robeing=robeing, slack_user_id="USOMEONE", message="남의 말")
     months.archive_conversations(older_than_days=90)

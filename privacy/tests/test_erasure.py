@@ -47,9 +47,7 @@ def world(robeing, other_robeing, person):
         fields = {"slack_user_id": "UMINJI"} if mine else {"slack_user_id": "UOTHER"}
         if mine and not by_slack_only:
             fields["user"] = person
-        return ConversationLogFactory(
-            robeing=robeing, timestamp=when, stats_counted_at=now, **fields
-        )
+        return ConversationLogFactory(robeing=robeing, timestamp=when, counted=True, **fields)
 
     mine = [
         turn(robeing, MARCH, True),

@@ -11,7 +11,7 @@ from django.db import connection, transaction
 from django_celery_beat.models import PeriodicTask
 
 from conversations import services as conversation_services
-from conversations.models import ConversationLog
+from conversations.models import UncountedTurn
 from conversations.schemas import TurnIn
 from stats import services
 from stats.models import RobeingStats, XPEvent
@@ -86,7 +86,7 @@ def test_a_crash_halfway_counts_nothing_and_the_next_run_counts_all(
     with pytest.raises(RuntimeError):
         services.conversation_stats_aggregate()
     assert totals("rb10508") == (0, 0)  # rolled back with the claim
-    assert ConversationLog.objects.filter(stats_counted_at__isnull=True).count() == 6
+    assert UncountedTurn.objects.count() == 6
 
     monkeypatch.setattr(services, "_award", real_award)
     services.conversation_stats_aggregate()
@@ -186,7 +186,7 @@ def test_overlapping_runs_while_ingesting_count_every_turn_once(robeing, other_r
 
     assert totals("rb8001") == (300, 300)
     assert totals("rb10508") == (200, 200)
-    assert ConversationLog.objects.filter(stats_counted_at__isnull=True).count() == 0
+    assert UncountedTurn.objects.count() == 0
 
 
 def test_a_large_backlog_can_cross_several_levels_in_one_award(robeing):
