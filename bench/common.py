@@ -82,6 +82,13 @@ def insert_series(
     return start + count
 
 
+def backlog_clear(db_url: str) -> None:
+    """Empty the stats aggregation's backlog: for turns a bench inserts as
+    counted already (the table's trigger puts every new turn on it)."""
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        conn.execute("TRUNCATE conversation_uncounted")
+
+
 def project_env(db_url: str, *, redis_db: int) -> dict[str, str]:
     """The environment of Robeing Console against `db_url`, configured as in
     production (DEBUG off, Redis as the shared cache)."""

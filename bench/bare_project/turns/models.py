@@ -25,7 +25,6 @@ class ConversationTurn(models.Model):
     # Unique per robeing (a partial unique index on the table): the idempotency key.
     event_id = models.CharField(max_length=255, null=True)
     created_at = models.DateTimeField(default=timezone.now)
-    stats_counted_at = models.DateTimeField(null=True)
 
     class Meta:
         managed = False
