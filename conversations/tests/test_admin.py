@@ -279,6 +279,26 @@ def test_a_long_filtered_list_says_n_plus_not_a_made_up_number(operator, robeing
     assert "결과 4개" not in korean
 
 
+def test_a_search_counts_only_its_first_matches_and_says_how_to_see_the_rest(
+    operator, robeing, monkeypatch
+):
+    monkeypatch.setattr(conversation_admin, "SEARCH_COUNT_BOUND", 3)
+    for _ in range(5):
+        ConversationLogFactory(robeing=robeing, message="환불 요청")
+
+    searched = operator.get(LIST, {"q": "환불"}, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    filtered = operator.get(LIST, {"robeing": "rb8001"}, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    korean = operator.get(LIST, {"q": "환불"}).content.decode()
+
+    assert "3+ conversation log" in searched
+    assert "narrow it with more words or the filters, or export the CSV" in searched
+    assert searched.count("환불 요청") == 5  # the page itself still shows every match
+    # A filter keeps the long count, and no hint.
+    assert "5 conversation log" in filtered and 'id="search-more"' not in filtered
+    assert "3+ 대화 기록" in korean and 'id="search-more"' in korean
+    assert "narrow it with more words" not in korean  # translated
+
+
 def test_it_does_not_offer_to_select_every_turn(root, robeing, monkeypatch):
     monkeypatch.setattr(ConversationLogAdmin, "list_per_page", 2)
     for _ in range(3):
@@ -496,3 +516,21 @@ def test_the_list_links_to_a_csv_of_the_same_filters_without_the_page(operator, 
 
     assert f'<a href="{LIST}export/?robeing=rb8001&amp;q=%ED%9A%8C%EC%9D%98"' in page
     assert "CSV로 내보내기" in page
+
+
+@pytest.mark.postgresql
+@pytest.mark.django_db(transaction=True)  # so that the page's transaction really ends
+def test_the_list_reads_its_turns_without_parallel_workers(operator, robeing):
+    ConversationLogFactory(robeing=robeing, message="환불 문의")
+
+    with CaptureQueriesContext(connection) as queries:
+        page = operator.get(LIST, {"q": "환불"}).content.decode()
+
+    sqls = [q["sql"] for q in queries.captured_queries]
+    serial = next(i for i, sql in enumerate(sqls) if "max_parallel_workers_per_gather" in sql)
+    reads = [i for i, sql in enumerate(sqls) if 'FROM "conversation_log"' in sql]
+    assert reads and min(reads) > serial  # the count and the page, both after the SET
+    assert "환불 문의" in page
+    with connection.cursor() as cursor:  # SET LOCAL: gone with the page's transaction
+        cursor.execute("SHOW max_parallel_workers_per_gather")
+        assert cursor.fetchone()[0] != "0"
