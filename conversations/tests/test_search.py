@@ -128,11 +128,15 @@ def test_the_history_api_filters_by_intent_within_the_robeing(bot_client, robein
     assert bot_client.get(HISTORY, {"intent": "refund"}).json()["results"] == []
 
 
-def plan(queryset) -> str:
+def plan(queryset, *, bitmap_only: bool = False) -> str:
     sql, params = queryset.query.sql_with_params()
     with connection.cursor() as cursor:
         # A test table is tiny: make the planner choose as it would for millions.
         cursor.execute("SET LOCAL enable_seqscan = off")
+        if bitmap_only:
+            # Else, once autovacuum has analysed the tiny table, a walk of any
+            # b-tree with a filter may look as cheap as the gram index.
+            cursor.execute("SET LOCAL enable_indexscan = off")
         cursor.execute(f"EXPLAIN {sql}", params)
         return "\n".join(row[0] for row in cursor.fetchall())
 
@@ -141,7 +145,7 @@ def plan(queryset) -> str:
 def test_a_two_character_search_reads_the_gram_index(robeing):
     queryset = selectors.conversation_search(ConversationLog.objects.all(), "환불")
 
-    assert "conv_search_grams_idx" in plan(queryset)
+    assert "conv_search_grams_idx" in plan(queryset, bitmap_only=True)
 
 
 @pytest.mark.postgresql
