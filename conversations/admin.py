@@ -35,6 +35,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import admin
+from django.contrib.admin import helpers
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ERROR_FLAG, PAGE_VAR, SEARCH_VAR, ChangeList
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied
@@ -49,7 +50,9 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.functional import cached_property
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Robeing
@@ -201,6 +204,22 @@ class LogChangeList(ChangeList):
         if ordering and ordering[0] in ("timestamp", "-timestamp"):
             return [ordering[0], ordering[0].removesuffix("timestamp") + "id"]
         return ordering
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Each row's links carry the list's filters back (?_changelist_filters=),
+        # which Django adds link by link with a URL resolve each: 100 a page,
+        # a tenth of its time. The same query string, made once here; with
+        # preserved_filters empty Django adds nothing more.
+        self._row_query, self.preserved_filters = self.preserved_filters, ""
+        self._row_urls: dict[Any, str] = {}
+
+    def url_for_result(self, result: ConversationLog) -> str:
+        # Two links a row (time and message): one reverse.
+        if result.pk not in self._row_urls:
+            url = super().url_for_result(result)
+            self._row_urls[result.pk] = f"{url}?{self._row_query}" if self._row_query else url
+        return self._row_urls[result.pk]
 
 
 class RobeingFilter(admin.SimpleListFilter):
@@ -431,6 +450,18 @@ class ConversationLogAdmin(admin.ModelAdmin):
         "ingested",
     )
     readonly_fields = fields
+
+    @admin.display(description=mark_safe('<input type="checkbox" id="action-toggle">'))
+    def action_checkbox(self, turn: ConversationLog) -> str:
+        # Django's renders a form widget through the template engine for every
+        # row; the same input from one format_html costs a tenth of that.
+        label = format_html(gettext("Select this object for an action - {}"), str(turn))
+        return format_html(
+            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
+            helpers.ACTION_CHECKBOX_NAME,
+            turn.pk,
+            label,
+        )
 
     @admin.display(description=_("time"), ordering="timestamp")
     def when(self, turn: ConversationLog) -> str:

@@ -534,3 +534,18 @@ def test_the_list_reads_its_turns_without_parallel_workers(operator, robeing):
     with connection.cursor() as cursor:  # SET LOCAL: gone with the page's transaction
         cursor.execute("SHOW max_parallel_workers_per_gather")
         assert cursor.fetchone()[0] != "0"
+
+
+def test_a_rows_links_carry_the_lists_filters_to_the_turn_and_back(root, robeing):
+    turn = ConversationLogFactory(robeing=robeing, message="필터 유지")
+
+    page = root.get(LIST, {"robeing": "rb8001", "q": "필터"}).content.decode()
+    unfiltered = root.get(LIST).content.decode()
+
+    change = f"/admin/conversations/conversationlog/{turn.id}/change/"
+    back = "_changelist_filters=robeing%3Drb8001%26q%3D%25ED%2595%2584%25ED%2584%25B0"
+    # As Django makes them, the time and the message.
+    assert page.count(f'href="{change}?{back}"') == 2
+    assert unfiltered.count(f'href="{change}"') == 2
+    # The checkbox of the delete action, one per row.
+    assert f'name="_selected_action" value="{turn.id}" class="action-select"' in page
