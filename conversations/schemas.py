@@ -30,13 +30,7 @@ from pydantic import (
 )
 
 from conversations.models import MESSAGE_MAX_CHARS, ChannelType
-
-
-def _reject_nul(value: str) -> str:
-    # PostgreSQL text and jsonb cannot hold U+0000; say so instead of failing later.
-    if "\x00" in value:
-        raise ValueError("must not contain NUL (\\u0000) characters")
-    return value
+from core.validation import reject_nul, storable_json
 
 
 def _none_as_empty(value: Any) -> Any:
@@ -48,24 +42,12 @@ def _text(max_length: int) -> Any:
         StrictStr,
         BeforeValidator(_none_as_empty),
         Field(max_length=max_length),
-        AfterValidator(_reject_nul),
+        AfterValidator(reject_nul),
     ]
 
 
 LongText = _text(MESSAGE_MAX_CHARS)
 ChannelTypeValue = Literal["", *ChannelType.values]  # type: ignore[valid-type]
-
-
-def _metadata_strings_have_no_nul(value: Any) -> None:
-    if isinstance(value, str):
-        _reject_nul(value)
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            _reject_nul(key)
-            _metadata_strings_have_no_nul(item)
-    elif isinstance(value, list):
-        for item in value:
-            _metadata_strings_have_no_nul(item)
 
 
 class TurnIn(BaseModel):
@@ -86,13 +68,18 @@ class TurnIn(BaseModel):
     user_id: uuid.UUID | None = None
     slack_user_id: _text(100) = ""
     event_id: (
-        Annotated[StrictStr, Field(min_length=1, max_length=255), AfterValidator(_reject_nul)]
-        | None
+        Annotated[StrictStr, Field(min_length=1, max_length=255), AfterValidator(reject_nul)] | None
     ) = Field(
         None,
         description="Idempotency key (Slack event id or channel:ts). Retries return the first row.",
     )
-    metadata: dict[str, Any] = Field(default_factory=dict)
+    metadata: dict[str, Any] = Field(
+        default_factory=dict,
+        description=(
+            "Any JSON object within the size limit; its numbers must be smaller than 2**63 in "
+            "magnitude and its strings free of NUL, so that it reads back as it was sent."
+        ),
+    )
 
     @field_validator("confidence")
     @classmethod
@@ -112,7 +99,7 @@ class TurnIn(BaseModel):
     @field_validator("metadata")
     @classmethod
     def _small_and_storable(cls, value: dict[str, Any]) -> dict[str, Any]:
-        _metadata_strings_have_no_nul(value)
+        storable_json(value)
         size = len(orjson.dumps(value))
         limit = settings.CONVERSATION_METADATA_MAX_BYTES
         if size > limit:

@@ -25,6 +25,32 @@ def _orjson_default(obj: Any) -> Any:
 _OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_UTC_Z
 
 
+def dumps(obj: Any, *, option: int = 0, default: Any = None) -> bytes:
+    """orjson.dumps that also writes what jsonb may hand back from rows stored
+    before numbers were checked at the edge (core.validation): an integral
+    number beyond 64 bits (a bot's 1e30 comes back as 10**30), which orjson
+    refuses. Such an int is written as the float it was sent as, so one old
+    turn cannot make a history page, an export or the archive run fail."""
+    try:
+        return orjson.dumps(obj, option=option, default=default)
+    except orjson.JSONEncodeError as exc:
+        if "64-bit" not in str(exc):
+            raise
+        return orjson.dumps(_big_ints_as_floats(obj), option=option, default=default)
+
+
+def _big_ints_as_floats(value: Any) -> Any:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return value if -(2**63) <= value < 2**64 else float(value)
+    if isinstance(value, dict):
+        return {key: _big_ints_as_floats(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_big_ints_as_floats(item) for item in value]
+    return value
+
+
 class OrjsonRenderer(BaseRenderer):
     """orjson is several times faster than the stdlib encoder on the hot path."""
 
@@ -37,7 +63,7 @@ class OrjsonRenderer(BaseRenderer):
             return b""
         # UTC as "Z", as pydantic's JSON mode writes it, so that a datetime reads
         # the same whether a view hands it over raw or dumped by a schema.
-        return orjson.dumps(data, default=_orjson_default, option=_OPTIONS)
+        return dumps(data, default=_orjson_default, option=_OPTIONS)
 
 
 class OrjsonParser(BaseParser):

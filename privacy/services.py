@@ -31,6 +31,7 @@ from conversations import selectors as conversation_selectors
 from conversations import services as conversation_services
 from conversations.archiving import erasure, months
 from conversations.counted import CountedTurn
+from core import jsonio
 from core.errors import InvalidInput, NotFound
 from core.storage import file_save
 from jobs import services as job_services
@@ -341,7 +342,7 @@ def _write_export(
         ),
     ):
         for turn in _with_source(turns, source):
-            out.write((b"" if first else b",") + orjson.dumps(turn))
+            out.write((b"" if first else b",") + jsonio.dumps(turn))
             first = False
             counts[f"{source}_turns" if source == "hot" else "archived_turns"] += 1
     out.write(b"]}")

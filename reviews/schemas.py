@@ -9,14 +9,8 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from core.validation import reject_nul
 from reviews.models import INTENT_MAX_CHARS, NOTE_MAX_CHARS, REASON_MAX_CHARS, Verdict
-
-
-def _reject_nul(value: str) -> str:
-    # PostgreSQL text cannot hold U+0000; say so instead of failing on INSERT.
-    if "\x00" in value:
-        raise ValueError("must not contain NUL (\\u0000) characters")
-    return value
 
 
 def _stripped(value: Any) -> Any:
@@ -25,7 +19,7 @@ def _stripped(value: Any) -> Any:
 
 def _text(max_length: int) -> Any:
     return Annotated[
-        str, BeforeValidator(_stripped), Field(max_length=max_length), AfterValidator(_reject_nul)
+        str, BeforeValidator(_stripped), Field(max_length=max_length), AfterValidator(reject_nul)
     ]
 
 
@@ -43,7 +37,7 @@ class FlagIn(BaseModel):
     reason: _text(REASON_MAX_CHARS) = ""  # type: ignore[valid-type]
 
 
-RobeingId = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_reject_nul)]
+RobeingId = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(reject_nul)]
 
 
 class TrainingExportIn(BaseModel):

@@ -17,6 +17,7 @@ from typing import IO
 import orjson
 from django.core.files.storage import Storage, storages
 
+from core import jsonio
 from core.errors import ApplicationError
 from core.storage import file_save
 
@@ -69,7 +70,7 @@ def archive_file_write(
     with tempfile.TemporaryFile(prefix="robeing-archive-") as raw:
         with gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6, mtime=0) as gz:
             for record in records:
-                gz.write(orjson.dumps(record) + b"\n")
+                gz.write(jsonio.dumps(record) + b"\n")
                 written.add(record)
         if written.row_count:
             _store(written, raw)

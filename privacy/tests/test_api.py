@@ -6,6 +6,7 @@ import datetime as dt
 import json
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -133,6 +134,26 @@ def test_an_export_holds_the_persons_user_row_hot_and_archived_turns(staff_clien
     assert turns[exported["hot"].id]["source"] == "hot"
     assert turns[exported["old"].id]["source"] == "archive"
     assert turns[exported["old"].id]["message"] == "지난 봄"
+
+
+@pytest.mark.postgresql
+def test_an_export_holds_a_turn_stored_with_a_number_beyond_64_bits(staff_client, person, robeing):
+    # Stored before numbers were checked at the edge: jsonb hands 1e30 back as
+    # the integer 10**30, which the export's encoder used to refuse.
+    turn = ConversationLogFactory(robeing=robeing, user=person, message="큰 숫자")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE conversation_log SET metadata = '{\"x\": 1e30}'::jsonb WHERE id = %s",
+            [turn.id],
+        )
+    created = staff_client.post(EXPORTS, {"user_id": str(person.id)}, format="json").json()
+
+    services.privacy_requests_process()
+
+    body = staff_client.get(f"{EXPORTS}{created['id']}/").json()
+    assert body["status"] == "done"
+    document = json.loads(b"".join(staff_client.get(body["download_url"]).streaming_content))
+    assert document["turns"][0]["metadata"] == {"x": 1e30}
 
 
 def test_a_bot_cannot_download_an_export(bot_client, exported):

@@ -1,0 +1,57 @@
+"""What a value must be to reach PostgreSQL and come back as JSON unchanged.
+
+One rule per kind of value, used by every schema at the edge, so that a class
+of bad input is refused everywhere at once instead of endpoint by endpoint.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+# jsonb keeps a number as an exact decimal and hands back an integral one as
+# an integer: 1e30 goes in as a float and comes out as 10**30, which no 64-bit
+# JSON encoder writes (orjson refuses it). Below 2**63 in magnitude every
+# number comes back as the float or the int64 it was.
+JSON_NUMBER_LIMIT = 2**63
+
+
+def reject_nul(value: str) -> str:
+    """PostgreSQL text and jsonb cannot hold U+0000; say so at the edge."""
+    if "\x00" in value:
+        raise ValueError("must not contain NUL (\\u0000) characters")
+    return value
+
+
+def storable_json(value: Any, path: str = "") -> None:
+    """Raise ValueError naming the first part of a JSON document (parsed) that
+    PostgreSQL's jsonb cannot store and hand back as it was: a NUL in a string
+    or a key, or a number whose magnitude is 2**63 or more (or not finite)."""
+    if isinstance(value, str):
+        _at(path, reject_nul, value)
+    elif isinstance(value, bool) or value is None:
+        return
+    elif isinstance(value, int | float):
+        if not math.isfinite(value) or abs(value) >= JSON_NUMBER_LIMIT:
+            raise ValueError(
+                f"{_where(path)}is {value!r}: numbers must be finite and smaller than "
+                "2**63 in magnitude"
+            )
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _at(path, reject_nul, str(key))
+            storable_json(item, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            storable_json(item, f"{path}[{index}]")
+
+
+def _where(path: str) -> str:
+    return f"{path} " if path else ""
+
+
+def _at(path: str, check: Any, value: str) -> None:
+    try:
+        check(value)
+    except ValueError as exc:
+        raise ValueError(f"{_where(path)}{exc}") from None
