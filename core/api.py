@@ -11,7 +11,8 @@ import pydantic
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import connection
-from django.http import Http404
+from django.http import Http404, JsonResponse
+from django.views import defaults
 from drf_spectacular.utils import inline_serializer
 from rest_framework import exceptions as drf_exceptions
 from rest_framework import serializers, status
@@ -263,3 +264,26 @@ def cursor_page_schema(name: str):
             "results": serializers.ListField(child=serializers.DictField()),
         },
     )
+
+
+def _is_api(request: Any) -> bool:
+    return request.path_info.startswith("/api/")
+
+
+def not_found(request: Any, exception: Exception | None = None) -> Any:
+    """handler404: under /api/ the API's error shape, elsewhere Django's page.
+    (An unmatched URL never reaches DRF, so its exception handler cannot
+    answer it.)"""
+    if _is_api(request):
+        body = _error_body("not_found", f"No endpoint at {request.path_info}.", [])
+        return JsonResponse(body, status=status.HTTP_404_NOT_FOUND)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request: Any) -> Any:
+    """handler500: under /api/ the API's error shape, elsewhere Django's page.
+    The exception itself is logged by Django before this runs."""
+    if _is_api(request):
+        body = _error_body("server_error", "Internal server error.", [])
+        return JsonResponse(body, status=status.HTTP_500_INTERNAL_SERVER_ERROR)
+    return defaults.server_error(request)

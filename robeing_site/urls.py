@@ -35,3 +35,8 @@ urlpatterns = [
     # The admin header's language switch posts to set_language here.
     path("i18n/", include("django.conf.urls.i18n")),
 ]
+
+# Unmatched URLs and unhandled errors under /api/ answer in the API's error
+# shape; the admin keeps Django's pages.
+handler404 = "core.api.not_found"
+handler500 = "core.api.server_error"
