@@ -18,7 +18,6 @@ from django.conf import settings
 from django.utils import timezone
 from pydantic import (
     AfterValidator,
-    AwareDatetime,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -30,7 +29,7 @@ from pydantic import (
 )
 
 from conversations.models import MESSAGE_MAX_CHARS, ChannelType
-from core.validation import reject_nul, storable_json
+from core.validation import Moment, reject_nul, storable_json
 
 
 def _none_as_empty(value: Any) -> Any:
@@ -62,8 +61,12 @@ class TurnIn(BaseModel):
     channel_type: ChannelTypeValue = ""
     intent: _text(100) = ""
     confidence: StrictFloat | None = Field(None, ge=0, le=1, description="0..1")
-    timestamp: AwareDatetime | None = Field(
-        None, description="When the turn happened, ISO 8601 with a UTC offset; defaults to now."
+    timestamp: Moment | None = Field(
+        None,
+        description=(
+            "When the turn happened, ISO 8601 with a UTC offset, from 1970 to 2099 (UTC); "
+            "defaults to now."
+        ),
     )
     user_id: uuid.UUID | None = None
     slack_user_id: _text(100) = ""
@@ -169,8 +172,8 @@ class HistoryQuery(BaseModel):
     channel_id: str | None = Field(None, max_length=100)
     thread_ts: str | None = Field(None, max_length=128)
     intent: str | None = Field(None, max_length=100)
-    since: AwareDatetime | None = None
-    until: AwareDatetime | None = None
+    since: Moment | None = None
+    until: Moment | None = None
     cursor: str | None = None
     page_size: int | None = Field(None, ge=1, le=200)
 

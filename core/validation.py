@@ -6,14 +6,38 @@ of bad input is refused everywhere at once instead of endpoint by endpoint.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, AwareDatetime
 
 # jsonb keeps a number as an exact decimal and hands back an integral one as
 # an integer: 1e30 goes in as a float and comes out as 10**30, which no 64-bit
 # JSON encoder writes (orjson refuses it). Below 2**63 in magnitude every
 # number comes back as the float or the int64 it was.
 JSON_NUMBER_LIMIT = 2**63
+
+
+# Times a turn or a filter can name. Python's own range (years 1-9999) is not
+# enough: 0001-01-01T00:00+14:00 is a valid datetime that has no UTC value.
+EARLIEST_MOMENT = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+LATEST_MOMENT = dt.datetime(2100, 1, 1, tzinfo=dt.UTC)
+
+
+def storable_moment(value: dt.datetime) -> dt.datetime:
+    """The moment in UTC, if it lies in 1970-2099 (UTC); else ValueError."""
+    try:
+        utc = value.astimezone(dt.UTC)
+    except OverflowError:
+        utc = None
+    if utc is None or not EARLIEST_MOMENT <= utc < LATEST_MOMENT:
+        raise ValueError("must be between 1970-01-01 and 2100-01-01 UTC")
+    return utc
+
+
+# An ISO 8601 time with a UTC offset that PostgreSQL and Python both hold.
+Moment = Annotated[AwareDatetime, AfterValidator(storable_moment)]
 
 
 def reject_nul(value: str) -> str:
