@@ -46,6 +46,9 @@ class StaffBasicAuthentication(authentication.BasicAuthentication):
     """
 
     def authenticate_credentials(self, userid: str, password: str, request=None):
+        if "\x00" in userid or "\x00" in password:
+            # No account has one, and the user lookup would hand it to SQL.
+            raise exceptions.AuthenticationFailed("Invalid username/password.")
         digest = hmac.new(
             settings.SECRET_KEY.encode(), f"{userid}\0{password}".encode(), hashlib.sha256
         ).digest()

@@ -40,10 +40,13 @@ def storable_moment(value: dt.datetime) -> dt.datetime:
 Moment = Annotated[AwareDatetime, AfterValidator(storable_moment)]
 
 
+NUL_MESSAGE = "must not contain NUL (\\u0000) characters"
+
+
 def reject_nul(value: str) -> str:
     """PostgreSQL text and jsonb cannot hold U+0000; say so at the edge."""
     if "\x00" in value:
-        raise ValueError("must not contain NUL (\\u0000) characters")
+        raise ValueError(NUL_MESSAGE)
     return value
 
 
@@ -68,6 +71,27 @@ def storable_json(value: Any, path: str = "") -> None:
     elif isinstance(value, list):
         for index, item in enumerate(value):
             storable_json(item, f"{path}[{index}]")
+
+
+def first_nul(value: Any, path: str = "") -> str | None:
+    """The path of the first string (or key) in a parsed JSON document that
+    holds a NUL, or None. One walk for every body, whatever its schema."""
+    if isinstance(value, str):
+        return (path or "non_field_errors") if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            here = f"{path}.{key}" if path else str(key)
+            if "\x00" in str(key):
+                return here
+            found = first_nul(item, here)
+            if found:
+                return found
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found = first_nul(item, f"{path}[{index}]")
+            if found:
+                return found
+    return None
 
 
 def _where(path: str) -> str:
