@@ -102,7 +102,10 @@ class TurnIn(BaseModel):
     @field_validator("metadata")
     @classmethod
     def _small_and_storable(cls, value: dict[str, Any]) -> dict[str, Any]:
-        storable_json(value)
+        try:
+            storable_json(value)
+        except RecursionError:
+            raise ValueError("is nested too deeply") from None
         size = len(orjson.dumps(value))
         limit = settings.CONVERSATION_METADATA_MAX_BYTES
         if size > limit:

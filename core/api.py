@@ -26,6 +26,7 @@ from core.errors import (
     ApplicationError,
     FieldError,
     InvalidInput,
+    LengthRequired,
     PayloadTooLarge,
     pydantic_errors,
 )
@@ -119,6 +120,14 @@ class BaseAPIView(APIView):
     max_body_setting = "API_MAX_BATCH_BODY_BYTES"
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        if "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower():
+            # WSGI hands Django no length for a chunked body, and Django then
+            # reads it as empty: the turn would be refused as "message: Field
+            # required", which says nothing of the cause.
+            raise LengthRequired(
+                "Send the body with a Content-Length header; chunked transfer encoding "
+                "is not supported."
+            )
         limit = getattr(settings, self.max_body_setting)
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)

@@ -71,6 +71,11 @@ class PayloadTooLarge(ApplicationError):
     code = "payload_too_large"
 
 
+class LengthRequired(ApplicationError):
+    status_code = 411
+    code = "length_required"
+
+
 def pydantic_errors(exc: pydantic.ValidationError, prefix: str = "") -> list[FieldError]:
     """pydantic's errors as FieldErrors whose paths read like `turns[2].confidence`."""
     errors = []

@@ -6,6 +6,7 @@ classes while rest_framework.views is still being imported.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import orjson
@@ -69,6 +70,43 @@ class OrjsonRenderer(BaseRenderer):
         return dumps(data, default=_orjson_default, option=_OPTIONS)
 
 
+class _DuplicateKey(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    document = dict(pairs)
+    if len(document) != len(pairs):
+        seen: set[str] = set()
+        key = next(k for k, _ in pairs if k in seen or seen.add(k))
+        raise _DuplicateKey(key)
+    return document
+
+
+# orjson (like the stdlib by default) keeps the last of two equal keys without
+# a word; the stdlib decoder can see every pair of every object.
+_PAIRS_DECODER = json.JSONDecoder(object_pairs_hook=_unique_pairs)
+
+
+def _refuse_duplicate_keys(raw: bytes) -> None:
+    """A 400 naming the key when an object of the body has a key twice
+    ({"message": "a", "message": "b"}): which one a bot meant is unknowable.
+    The second parse costs about 3 µs for a turn."""
+    try:
+        _PAIRS_DECODER.decode(raw.decode())
+    except _DuplicateKey as duplicate:
+        raise InvalidInput.for_field(
+            duplicate.key, "appears twice in one object", "duplicate_key"
+        ) from None
+    except RecursionError:
+        # orjson takes up to 1,024 levels, Python's decoder fewer: no body needs either.
+        raise InvalidInput.for_field(
+            "non_field_errors", "The JSON is nested too deeply.", "too_deep"
+        ) from None
+
+
 class OrjsonParser(BaseParser):
     """Strict JSON: orjson rejects NaN/Infinity and invalid UTF-8 by itself."""
 
@@ -84,6 +122,7 @@ class OrjsonParser(BaseParser):
         # jsonb cannot hold one): refused here once, for every endpoint. JSON
         # can only write a NUL as \u0000, so a body without that text needs
         # no walk (the walk also clears an escaped backslash before "u0000").
+        _refuse_duplicate_keys(raw)
         if b"\\u0000" in raw:
             field = first_nul(data)
             if field is not None:
