@@ -17,7 +17,7 @@ from typing import Literal
 
 import orjson
 import psycopg
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models.functions import Substr
 from django.utils import timezone
 from psycopg.types.json import Jsonb, set_json_dumps
@@ -141,8 +141,8 @@ def _masked(message: str, response: str, metadata: dict) -> tuple[str, str, dict
 
 def _insert_ignoring_duplicates(robeing_id: str, rows: list[ConversationLog]) -> list[TurnOutcome]:
     """INSERT all rows, skipping those whose (robeing_id, event_id) exists; then
-    fetch the originals of the skipped ones. One statement on PostgreSQL; on
-    SQLite one per parameter-cap-sized chunk, all in one transaction."""
+    fetch the originals of the skipped ones. One statement on PostgreSQL and
+    on SQLite."""
     if not rows:
         return []
     if connection.vendor == "postgresql":
@@ -150,14 +150,7 @@ def _insert_ignoring_duplicates(robeing_id: str, rows: list[ConversationLog]) ->
         if len(rows) == 1:
             return [_insert_one_or_find_original(robeing_id, rows[0])]
         return _match_outcomes(robeing_id, rows, _insert_unnest(rows))
-    size = connection.ops.bulk_batch_size(_INSERT_FIELDS, rows) or len(rows)
-    with transaction.atomic():
-        returned = [
-            pair
-            for start in range(0, len(rows), size)
-            for pair in _insert_values(rows[start : start + size])
-        ]
-    return _match_outcomes(robeing_id, rows, returned)
+    return _match_outcomes(robeing_id, rows, _insert_json_rows(rows))
 
 
 # PostgreSQL: one column array per field, unnested into rows. The statement text
@@ -266,23 +259,33 @@ def _server_binding_cursor() -> psycopg.Cursor:
     return cursor
 
 
-def _insert_values(rows: list[ConversationLog]) -> list[tuple[int, str | None]]:
-    """Multi-row VALUES, for backends without arrays (SQLite)."""
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(f.column) for f in _INSERT_FIELDS)
-    placeholders = "(" + ", ".join(["%s"] * len(_INSERT_FIELDS)) + ")"
-    params: list[object] = []
-    for row in rows:
-        params.extend(
-            f.get_db_prep_save(getattr(row, f.attname), connection) for f in _INSERT_FIELDS
-        )
-    sql = (
-        f"INSERT INTO {quote(ConversationLog._meta.db_table)} ({columns}) "
-        f"VALUES {', '.join([placeholders] * len(rows))} "
-        "ON CONFLICT DO NOTHING RETURNING id, event_id"
-    )
+# SQLite has no arrays: the batch arrives as one JSON parameter, an array of
+# rows, each row an array of the columns in _INSERT_COLUMNS order, unpacked by
+# json_each (WHERE true: SQLite's grammar needs it before ON CONFLICT). One
+# literal statement whatever the batch's size, and no cap on bound parameters.
+_JSON_ROWS_SQL = (
+    "INSERT INTO conversation_log (" + _INSERT_COLUMNS + ") "
+    "SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), "
+    "json_extract(value, '$[2]'), json_extract(value, '$[3]'), json_extract(value, '$[4]'), "
+    "json_extract(value, '$[5]'), json_extract(value, '$[6]'), json_extract(value, '$[7]'), "
+    "json_extract(value, '$[8]'), json_extract(value, '$[9]'), json_extract(value, '$[10]'), "
+    "json_extract(value, '$[11]'), json_extract(value, '$[12]'), json_extract(value, '$[13]') "
+    "FROM json_each(%s) WHERE true "
+    "ON CONFLICT DO NOTHING RETURNING id, event_id"
+)
+assert len(_INSERT_FIELDS) == 14  # one json_extract per column above
+
+
+def _insert_json_rows(rows: list[ConversationLog]) -> list[tuple[int, str | None]]:
+    """The batch as one statement, for backends without arrays (SQLite). Each
+    value is what the field stores (get_db_prep_save: times and metadata as
+    text), so json_extract hands the column what an ORM insert would."""
+    values = [
+        [f.get_db_prep_save(getattr(row, f.attname), connection) for f in _INSERT_FIELDS]
+        for row in rows
+    ]
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(_JSON_ROWS_SQL, [orjson.dumps(values).decode()])
         return cursor.fetchall()
 
 
