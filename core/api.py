@@ -28,8 +28,10 @@ from core.errors import (
     InvalidInput,
     LengthRequired,
     PayloadTooLarge,
+    error_body,
     pydantic_errors,
 )
+from core.middleware import API_PREFIX
 
 logger = logging.getLogger(__name__)
 ModelT = TypeVar("ModelT", bound=pydantic.BaseModel)
@@ -60,14 +62,10 @@ def _drf_detail_to_errors(detail: Any, prefix: str = "") -> list[FieldError]:
     ]
 
 
-def _error_body(code: str, message: str, errors: list[FieldError]) -> dict[str, Any]:
-    return {"code": code, "message": message, "errors": [e.as_dict() for e in errors]}
-
-
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """The one error path: domain and DRF exceptions become one JSON shape."""
     if isinstance(exc, ApplicationError):
-        return Response(_error_body(exc.code, exc.message, exc.errors), status=exc.status_code)
+        return Response(error_body(exc.code, exc.message, exc.errors), status=exc.status_code)
     if isinstance(exc, Http404):
         exc = drf_exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
@@ -81,12 +79,12 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if getattr(exc, "wait", None):
         headers["Retry-After"] = str(int(exc.wait))
     if isinstance(exc, drf_exceptions.ValidationError):
-        body = _error_body("validation_error", "Invalid input.", _drf_detail_to_errors(exc.detail))
+        body = error_body("validation_error", "Invalid input.", _drf_detail_to_errors(exc.detail))
     else:
         code = exc.get_codes() if isinstance(exc.get_codes(), str) else exc.default_code
         if isinstance(exc, drf_exceptions.ParseError):
             code = "malformed_json"
-        body = _error_body(code, str(exc.detail), [])
+        body = error_body(code, str(exc.detail), [])
     return Response(body, status=exc.status_code, headers=headers)
 
 
@@ -276,7 +274,7 @@ def cursor_page_schema(name: str):
 
 
 def _is_api(request: Any) -> bool:
-    return request.path_info.startswith("/api/")
+    return request.path_info.startswith(API_PREFIX)
 
 
 def not_found(request: Any, exception: Exception | None = None) -> Any:
@@ -284,7 +282,7 @@ def not_found(request: Any, exception: Exception | None = None) -> Any:
     (An unmatched URL never reaches DRF, so its exception handler cannot
     answer it.)"""
     if _is_api(request):
-        body = _error_body("not_found", f"No endpoint at {request.path_info}.", [])
+        body = error_body("not_found", f"No endpoint at {request.path_info}.", [])
         return JsonResponse(body, status=status.HTTP_404_NOT_FOUND)
     return defaults.page_not_found(request, exception)
 
@@ -293,6 +291,6 @@ def server_error(request: Any) -> Any:
     """handler500: under /api/ the API's error shape, elsewhere Django's page.
     The exception itself is logged by Django before this runs."""
     if _is_api(request):
-        body = _error_body("server_error", "Internal server error.", [])
+        body = error_body("server_error", "Internal server error.", [])
         return JsonResponse(body, status=status.HTTP_500_INTERNAL_SERVER_ERROR)
     return defaults.server_error(request)

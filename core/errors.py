@@ -24,6 +24,11 @@ class FieldError:
         return {"field": self.field, "code": self.code, "message": self.message}
 
 
+def error_body(code: str, message: str, errors: list[FieldError]) -> dict[str, object]:
+    """The one error shape, as JSON-ready data."""
+    return {"code": code, "message": message, "errors": [e.as_dict() for e in errors]}
+
+
 class ApplicationError(Exception):
     status_code = 400
     code = "bad_request"

@@ -7,6 +7,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonR
 from django.middleware.locale import LocaleMiddleware as DjangoLocaleMiddleware
 from django.utils import translation
 
+from core.errors import FieldError, error_body
 from core.validation import NUL_MESSAGE
 
 API_PREFIX = "/api/"
@@ -62,11 +63,8 @@ class RejectNulMiddleware:
         if field is None:
             return self.get_response(request)
         if request.path_info.startswith(API_PREFIX):
-            body = {
-                "code": "validation_error",
-                "message": "Invalid input.",
-                "errors": [{"field": field, "code": "nul_character", "message": NUL_MESSAGE}],
-            }
+            errors = [FieldError(field, "nul_character", NUL_MESSAGE)]
+            body = error_body("validation_error", "Invalid input.", errors)
             return JsonResponse(body, status=400)
         return HttpResponseBadRequest(f"{field} {NUL_MESSAGE}.", content_type="text/plain")
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Iterator
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, AwareDatetime
@@ -50,56 +51,45 @@ def reject_nul(value: str) -> str:
     return value
 
 
-def storable_json(value: Any, path: str = "") -> None:
+def storable_json(value: Any) -> None:
     """Raise ValueError naming the first part of a JSON document (parsed) that
     PostgreSQL's jsonb cannot store and hand back as it was: a NUL in a string
     or a key, or a number whose magnitude is 2**63 or more (or not finite)."""
-    if isinstance(value, str):
-        _at(path, reject_nul, value)
-    elif isinstance(value, bool) or value is None:
-        return
-    elif isinstance(value, int | float):
-        if not math.isfinite(value) or abs(value) >= JSON_NUMBER_LIMIT:
-            raise ValueError(
-                f"{_where(path)}is {value!r}: numbers must be finite and smaller than "
-                "2**63 in magnitude"
-            )
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            _at(path, reject_nul, str(key))
-            storable_json(item, f"{path}.{key}" if path else str(key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            storable_json(item, f"{path}[{index}]")
+    for path, leaf in _leaves(value):
+        if isinstance(leaf, str):
+            if "\x00" in leaf:
+                raise ValueError(f"{_where(path)}{NUL_MESSAGE}")
+        elif isinstance(leaf, int | float) and not isinstance(leaf, bool):
+            if not math.isfinite(leaf) or abs(leaf) >= JSON_NUMBER_LIMIT:
+                raise ValueError(
+                    f"{_where(path)}is {leaf!r}: numbers must be finite and smaller than "
+                    "2**63 in magnitude"
+                )
 
 
-def first_nul(value: Any, path: str = "") -> str | None:
+def first_nul(value: Any) -> str | None:
     """The path of the first string (or key) in a parsed JSON document that
     holds a NUL, or None. One walk for every body, whatever its schema."""
-    if isinstance(value, str):
-        return (path or "non_field_errors") if "\x00" in value else None
+    for path, leaf in _leaves(value):
+        if isinstance(leaf, str) and "\x00" in leaf:
+            return path or "non_field_errors"
+    return None
+
+
+def _leaves(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:
+    """Every scalar of a parsed JSON document and every key of its objects (a
+    key as a string at its own path), depth first, with its path: `a.b[2]`."""
     if isinstance(value, dict):
         for key, item in value.items():
             here = f"{path}.{key}" if path else str(key)
-            if "\x00" in str(key):
-                return here
-            found = first_nul(item, here)
-            if found:
-                return found
+            yield here, str(key)
+            yield from _leaves(item, here)
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            found = first_nul(item, f"{path}[{index}]")
-            if found:
-                return found
-    return None
+            yield from _leaves(item, f"{path}[{index}]")
+    else:
+        yield path, value
 
 
 def _where(path: str) -> str:
     return f"{path} " if path else ""
-
-
-def _at(path: str, check: Any, value: str) -> None:
-    try:
-        check(value)
-    except ValueError as exc:
-        raise ValueError(f"{_where(path)}{exc}") from None
