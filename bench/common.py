@@ -99,6 +99,12 @@ def project_env(db_url: str, *, redis_db: int) -> dict[str, str]:
         "DEBUG": "false",
         "SECRET_KEY": "bench-only-secret",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        # Plain HTTP on loopback: the production HTTPS defaults switched off.
+        "SECURE_SSL_REDIRECT": "false",
+        "SESSION_COOKIE_SECURE": "false",
+        "CSRF_COOKIE_SECURE": "false",
+        "SECURE_HSTS_SECONDS": "0",
+        "SECURE_PROXY_SSL_HEADER": "",
         "LOG_LEVEL": "WARNING",
         "DJANGO_SETTINGS_MODULE": "robeing_site.settings",
         "PYTHONPATH": str(ROOT),

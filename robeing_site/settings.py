@@ -38,6 +38,48 @@ else:
         raise ImproperlyConfigured("ALLOWED_HOSTS must be set when DEBUG is off.")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
+# --- HTTPS ----------------------------------------------------------------------
+# Production sits behind a TLS-terminating proxy, so with DEBUG off every one of
+# these is on unless the environment switches it off (a plain-HTTP run on
+# loopback, the test suite, the benches). Each variable is named as the Django
+# setting it sets.
+_SECURE_BY_DEFAULT = not DEBUG
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=_SECURE_BY_DEFAULT)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=_SECURE_BY_DEFAULT)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=_SECURE_BY_DEFAULT)
+# A year, the value HSTS preload lists ask for; 0 sends no header.
+SECURE_HSTS_SECONDS = env.int(
+    "SECURE_HSTS_SECONDS", default=365 * 24 * 3600 if _SECURE_BY_DEFAULT else 0
+)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool(
+    "SECURE_HSTS_INCLUDE_SUBDOMAINS", default=_SECURE_BY_DEFAULT
+)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=_SECURE_BY_DEFAULT)
+
+
+def _proxy_ssl_header(value: str) -> tuple[str, str] | None:
+    """`HEADER,value` (the header as Django's META names it) or empty for none.
+
+    Only correct behind a proxy that sets the header and strips a client's
+    own copy of it; otherwise a client could claim HTTPS."""
+    if not value.strip():
+        return None
+    header, sep, expected = (part.strip() for part in value.partition(","))
+    if not sep or not header.startswith("HTTP_") or not expected:
+        raise ImproperlyConfigured(
+            "SECURE_PROXY_SSL_HEADER must be 'HTTP_<HEADER>,<value>', "
+            "e.g. HTTP_X_FORWARDED_PROTO,https, or empty."
+        )
+    return header, expected
+
+
+SECURE_PROXY_SSL_HEADER = _proxy_ssl_header(
+    env.str(
+        "SECURE_PROXY_SSL_HEADER",
+        default="HTTP_X_FORWARDED_PROTO,https" if _SECURE_BY_DEFAULT else "",
+    )
+)
+
 INSTALLED_APPS = [
     "robeing_site.apps.ConsoleAdminConfig",  # django.contrib.admin with the console as its site
     "django.contrib.auth",

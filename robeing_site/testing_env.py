@@ -8,3 +8,9 @@ import os
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
+# The suite talks plain HTTP with DEBUG off: the production HTTPS defaults
+# (robeing_site/settings.py) are switched off the way a local run would.
+for _name in ("SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE"):
+    os.environ.setdefault(_name, "false")
+os.environ.setdefault("SECURE_HSTS_SECONDS", "0")
+os.environ.setdefault("SECURE_PROXY_SSL_HEADER", "")
