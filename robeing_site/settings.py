@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
+    "core",
     "accounts",
     "conversations",
     "stats",
@@ -186,6 +187,7 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "robeing",
+            "KEY_FUNCTION": "core.cache_namespace.make_key",
         }
     }
 else:
@@ -195,8 +197,13 @@ else:
         "default": {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
             "LOCATION": str(VAR_DIR / "cache"),
+            "KEY_FUNCTION": "core.cache_namespace.make_key",
         }
     }
+# Every cache key carries the identity of the database it was read from
+# (core.cache_namespace), so a new or restored database never reads another
+# one's values; each process re-reads that identity at most this often.
+CACHE_NAMESPACE_CHECK_SECONDS = env.float("CACHE_NAMESPACE_CHECK_SECONDS", default=1.0)
 
 # --- I18N -----------------------------------------------------------------------
 # Operators are a Korean team: Korean admin by default, English via Accept-Language.

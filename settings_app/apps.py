@@ -13,7 +13,10 @@ class SettingsAppConfig(AppConfig):
 
     def ready(self) -> None:
         from core import api
-        from settings_app.selectors import server_timing_wanted
+        from core.cache_namespace import on_namespace_change
+        from settings_app.selectors import forget_local_cache, server_timing_wanted
 
         # core.api is below every app and cannot import this one: plug in here.
         api.set_server_timing_rule(server_timing_wanted)
+        # Copies of another database's settings (a restore) are not this one's.
+        on_namespace_change(forget_local_cache)

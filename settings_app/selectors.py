@@ -30,6 +30,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db.models import QuerySet
 
+from core.cache_namespace import database_namespace
 from core.errors import NotFound
 from settings_app.models import RobeingSettings, SettingsChange
 from settings_app.schemas import CATEGORIES, defaults
@@ -76,7 +77,9 @@ counters = _Counters()
 
 
 def version_key(robeing_id: str) -> str:
-    return f"robeing:settings:ver:{robeing_id}"
+    # Namespaced by the database's identity: a new or restored database's
+    # version 3 is not the version 3 another database's processes hold.
+    return f"robeing:settings:ver:{database_namespace()}:{robeing_id}"
 
 
 class _SharedVersions:
