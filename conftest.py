@@ -69,6 +69,7 @@ def _data_migration_rows(request):
     importlib.import_module("stats.migrations.0002_defaults_and_schedule").seed(apps, None)
     importlib.import_module("conversations.migrations.0007_archive_task_name").schedule(apps, None)
     importlib.import_module("privacy.migrations.0002_privacy_schedule").schedule(apps, None)
+    importlib.import_module("accounts.migrations.0002_read_only_operators").make_group(apps, None)
 
 
 @pytest.fixture(autouse=True)
@@ -166,8 +167,19 @@ def superuser(db):
     return UserFactory(email="root@example.com", is_staff=True, is_superuser=True)
 
 
+# What the API's staff endpoints ask of an operator (accounts.permissions):
+# the permissions of these apps' models, as the admin would grant them.
+OPERATOR_APPS = ("conversations", "stats", "settings_app", "privacy")
+
+
 @pytest.fixture
 def staff_client(staff_user) -> APIClient:
+    """An operator granted every permission of the API's models."""
+    from django.contrib.auth.models import Permission
+
+    staff_user.user_permissions.add(
+        *Permission.objects.filter(content_type__app_label__in=OPERATOR_APPS)
+    )
     client = APIClient()
     client.force_login(staff_user)
     return client

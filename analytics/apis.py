@@ -26,6 +26,9 @@ def overview_query(params: dict) -> selectors.Period:
 
 
 class AnalyticsOverviewApi(StaffAPIView):
+    # The dashboard's figures come from the log (its questions are turn texts).
+    staff_permissions = {"GET": ("conversations.view_conversationlog",)}
+
     @extend_schema(
         tags=["analytics"],
         operation_id="analytics_overview",

@@ -74,6 +74,10 @@ HistoryPage = cursor_page_schema("ConversationHistoryPage")
 
 
 class ConversationListCreateApi(RobeingScopedAPIView):
+    staff_permissions = {
+        "GET": ("conversations.view_conversationlog",),
+        "POST": ("conversations.add_conversationlog",),
+    }
     max_body_setting = "API_MAX_TURN_BODY_BYTES"
 
     @extend_schema(
@@ -114,6 +118,8 @@ class ConversationListCreateApi(RobeingScopedAPIView):
 
 
 class ConversationBatchApi(RobeingScopedAPIView):
+    staff_permissions = {"POST": ("conversations.add_conversationlog",)}
+
     @extend_schema(
         tags=TAG,
         operation_id="conversation_turn_batch",
@@ -168,6 +174,8 @@ def _batch_summary(results: list[BatchItemOut]) -> BatchOut:
 
 
 class ConversationContextApi(RobeingScopedAPIView):
+    staff_permissions = {"GET": ("conversations.view_conversationlog",)}
+
     @extend_schema(
         tags=TAG,
         operation_id="conversation_context",

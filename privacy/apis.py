@@ -45,6 +45,8 @@ def _common(request) -> dict:
 
 
 class ErasureRequestCreateApi(StaffAPIView):
+    staff_permissions = {"POST": ("privacy.add_erasurerequest",)}
+
     @extend_schema(
         tags=TAG,
         operation_id="erasure_request_create",
@@ -67,6 +69,8 @@ class ErasureRequestCreateApi(StaffAPIView):
 
 
 class ErasureRequestDetailApi(StaffAPIView):
+    staff_permissions = {"GET": ("privacy.view_erasurerequest",)}
+
     @extend_schema(
         tags=TAG,
         operation_id="erasure_request_get",
@@ -78,6 +82,8 @@ class ErasureRequestDetailApi(StaffAPIView):
 
 
 class ExportRequestCreateApi(StaffAPIView):
+    staff_permissions = {"POST": ("privacy.add_exportrequest",)}
+
     @extend_schema(
         tags=TAG,
         operation_id="export_request_create",
@@ -98,6 +104,8 @@ class ExportRequestCreateApi(StaffAPIView):
 
 
 class ExportRequestDetailApi(StaffAPIView):
+    staff_permissions = {"GET": ("privacy.view_exportrequest",)}
+
     @extend_schema(
         tags=TAG,
         operation_id="export_request_get",
@@ -109,6 +117,8 @@ class ExportRequestDetailApi(StaffAPIView):
 
 
 class ExportDownloadApi(StaffAPIView):
+    staff_permissions = {"GET": ("privacy.view_exportrequest",)}
+
     @extend_schema(
         tags=TAG,
         operation_id="export_download",

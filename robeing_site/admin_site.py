@@ -11,6 +11,8 @@ from django.utils.translation import gettext_lazy as _
 
 from analytics.admin import dashboard_context
 
+DASHBOARD_PERMISSION = "conversations.view_conversationlog"
+
 
 class ConsoleAdminSite(admin.AdminSite):
     site_header = _("Robeing Console")
@@ -21,4 +23,9 @@ class ConsoleAdminSite(admin.AdminSite):
     def index(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> TemplateResponse:
-        return super().index(request, {**dashboard_context(request), **(extra_context or {})})
+        # The dashboard is made of the log (its questions are turn texts): it is
+        # shown to those who may read the log, as the log browser is.
+        dashboard = {}
+        if request.user.has_perm(DASHBOARD_PERMISSION):
+            dashboard = {**dashboard_context(request), "show_dashboard": True}
+        return super().index(request, {**dashboard, **(extra_context or {})})

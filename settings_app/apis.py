@@ -70,7 +70,14 @@ CategoryOut = inline_serializer(
 )
 
 
+# What the admin asks of staff for the same rows.
+VIEW = "settings_app.view_robeingsettings"
+CHANGE = "settings_app.change_robeingsettings"
+
+
 class SettingsApi(RobeingScopedAPIView):
+    staff_permissions = {"GET": (VIEW,)}
+
     @extend_schema(
         tags=TAG,
         operation_id="settings_get",
@@ -94,6 +101,7 @@ class SettingsApi(RobeingScopedAPIView):
 
 
 class SettingsCategoryApi(RobeingScopedAPIView):
+    staff_permissions = {"GET": (VIEW,), "PATCH": (CHANGE,)}
     parser_classes = [MergePatchParser, OrjsonParser]
 
     @extend_schema(
@@ -137,6 +145,8 @@ class SettingsCategoryApi(RobeingScopedAPIView):
 
 
 class SettingsKeyApi(RobeingScopedAPIView):
+    staff_permissions = {"GET": (VIEW,)}
+
     @extend_schema(
         tags=TAG,
         operation_id="settings_key_get",
@@ -160,6 +170,8 @@ class SettingsKeyApi(RobeingScopedAPIView):
 
 
 class SettingsResetApi(RobeingScopedAPIView):
+    staff_permissions = {"POST": (CHANGE,)}
+
     @extend_schema(
         tags=TAG,
         operation_id="settings_reset",
@@ -191,6 +203,8 @@ class HistoryPagination(StrictCursorPagination):
 
 
 class SettingsHistoryApi(RobeingScopedAPIView):
+    staff_permissions = {"GET": ("settings_app.view_settingschange",)}
+
     @extend_schema(
         tags=TAG,
         operation_id="settings_history",

@@ -23,6 +23,8 @@ TAG = ["growth"]
 
 
 class StatsApi(RobeingScopedAPIView):
+    staff_permissions = {"GET": ("stats.view_robeingstats",)}
+
     @extend_schema(
         tags=TAG,
         operation_id="stats_get",
@@ -35,6 +37,8 @@ class StatsApi(RobeingScopedAPIView):
 
 
 class TaskApi(RobeingScopedAPIView):
+    staff_permissions = {"POST": ("stats.add_taskreport",)}
+
     @extend_schema(
         tags=TAG,
         operation_id="task_report",
@@ -67,6 +71,8 @@ class TaskApi(RobeingScopedAPIView):
 
 
 class AllocateApi(RobeingScopedAPIView):
+    staff_permissions = {"POST": ("stats.change_robeingstats",)}
+
     @extend_schema(
         tags=TAG,
         operation_id="stats_allocate",
@@ -86,6 +92,8 @@ class XPEventPagination(StrictCursorPagination):
 
 
 class XPEventListApi(RobeingScopedAPIView):
+    staff_permissions = {"GET": ("stats.view_xpevent",)}
+
     @extend_schema(
         tags=TAG,
         operation_id="xp_events",

@@ -7,6 +7,7 @@ import re
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.test import Client
 from django.utils import timezone
 
@@ -107,6 +108,7 @@ def test_an_unknown_robeing_is_named_not_a_server_error(operator):
 
 def test_it_reads_in_english_with_accept_language_en(staff_user, turns):
     client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    staff_user.user_permissions.add(Permission.objects.get(codename="view_conversationlog"))
     client.force_login(staff_user)
 
     page = client.get("/admin/").content.decode()

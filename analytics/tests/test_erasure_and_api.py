@@ -162,7 +162,12 @@ def test_it_is_for_staff_only(api_key, robeing):
 
 
 def test_a_staff_script_authenticates_with_http_basic(db):
-    UserFactory(email="bi@example.com", password="s3cret-pass", is_staff=True)
+    UserFactory(
+        email="bi@example.com",
+        password="s3cret-pass",
+        is_staff=True,
+        permissions=["view_conversationlog"],
+    )
     client = APIClient()
     token = base64.b64encode(b"bi@example.com:s3cret-pass").decode()
     client.credentials(HTTP_AUTHORIZATION=f"Basic {token}")

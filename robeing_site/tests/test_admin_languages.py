@@ -94,8 +94,8 @@ def test_the_switch_is_on_the_login_page_too(client, db):
     assert ">한국어</button>" in page and ">English</button>" in page
 
 
-def test_the_api_stays_english_whatever_the_switch_says(client, staff_user, robeing):
-    client.force_login(staff_user)
+def test_the_api_stays_english_whatever_the_switch_says(client, superuser, robeing):
+    client.force_login(superuser)
     client.post("/i18n/setlang/", {"language": "ko", "next": "/admin/"})
 
     body = client.get("/api/v1/robeings/nobody/conversations/").json()
