@@ -89,6 +89,15 @@ def _private_file_storages(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    # Without Redis the limits are counted in the process; Redis ones go with
+    # the cache below (one database).
+    from core.ratelimit import limiter
+
+    limiter().clear()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_shared_cache():
     # Redis (or the file cache) outlives a test; stats versions must not leak.
     from django.core.cache import cache

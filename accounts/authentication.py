@@ -9,6 +9,7 @@ from rest_framework.request import Request
 
 from accounts.models import User
 from accounts.selectors import RobeingPrincipal, api_key_principal, basic_auth_cache
+from core.errors import RateLimited
 
 KEYWORD = "Api-Key"
 
@@ -58,6 +59,48 @@ class StaffBasicAuthentication(authentication.BasicAuthentication):
             user = User.objects.filter(pk=user_id, is_active=True).first()
             if user is not None and hmac.compare_digest(user.password, password_hash):
                 return user, None
-        user, auth = super().authenticate_credentials(userid, password, request)
+        try:
+            user, auth = super().authenticate_credentials(userid, password, request)
+        except exceptions.AuthenticationFailed:
+            # django-axes (the first backend) refused before any hashing.
+            if getattr(request, "axes_locked_out", False):
+                raise _locked_out() from None
+            raise
         basic_auth_cache.set(digest, (user.pk, user.password), settings.BASIC_AUTH_CACHE_SECONDS)
         return user, auth
+
+
+def _locked_out() -> RateLimited:
+    wait = int(settings.AXES_COOLOFF_TIME.total_seconds())
+    return RateLimited(
+        "Too many failed logins for this account or from this address; "
+        f"locked for {wait // 60} minutes from the last attempt.",
+        retry_after=wait,
+    )
+
+
+def login_name(request, credentials: dict | None) -> str | None:
+    """The account django-axes counts failures against (AXES_USERNAME_CALLABLE):
+    the email of a staff script's HTTP Basic pair, or the admin form's username."""
+    credentials = credentials or {}
+    name = credentials.get(User.USERNAME_FIELD) or credentials.get("username")
+    if name is None and request is not None and hasattr(request, "POST"):
+        name = request.POST.get("username")
+    return name.strip().lower() if isinstance(name, str) else None
+
+
+def lockout_page(request, original_response=None, credentials=None):
+    """The admin's answer to a locked-out login (AXES_LOCKOUT_CALLABLE): the
+    console's own page, in the operator's language, 429 with Retry-After."""
+    from django.contrib import admin
+    from django.template.response import TemplateResponse
+
+    wait = int(settings.AXES_COOLOFF_TIME.total_seconds())
+    context = {
+        **admin.site.each_context(request),
+        "failure_limit": settings.AXES_FAILURE_LIMIT,
+        "cooloff_minutes": wait // 60,
+    }
+    response = TemplateResponse(request, "admin/lockout.html", context, status=429)
+    response["Retry-After"] = str(wait)
+    return response.render()

@@ -22,12 +22,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core import ratelimit
 from core.errors import (
     ApplicationError,
     FieldError,
     InvalidInput,
     LengthRequired,
     PayloadTooLarge,
+    RateLimited,
     error_body,
     pydantic_errors,
 )
@@ -65,7 +67,12 @@ def _drf_detail_to_errors(detail: Any, prefix: str = "") -> list[FieldError]:
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """The one error path: domain and DRF exceptions become one JSON shape."""
     if isinstance(exc, ApplicationError):
-        return Response(error_body(exc.code, exc.message, exc.errors), status=exc.status_code)
+        headers = {}
+        if isinstance(exc, RateLimited):
+            headers["Retry-After"] = str(exc.retry_after)
+        return Response(
+            error_body(exc.code, exc.message, exc.errors), status=exc.status_code, headers=headers
+        )
     if isinstance(exc, Http404):
         exc = drf_exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
@@ -133,7 +140,20 @@ class BaseAPIView(APIView):
             length = 0
         if length > limit:
             raise PayloadTooLarge(f"Request body is {length} bytes; the limit is {limit} bytes.")
+        # Before authentication: a flood of bad credentials costs one Redis call each.
+        ratelimit.enforce(
+            subject=f"addr:{ratelimit.client_address(request)}",
+            setting_name="API_RATE_LIMIT_PER_ADDRESS",
+            who="address",
+        )
         super().initial(request, *args, **kwargs)
+
+    def check_throttles(self, request: Request) -> None:
+        """Per API key (a bot) or account (staff), once authenticated."""
+        user = request.user
+        key_prefix = getattr(user, "key_prefix", None)  # accounts.RobeingPrincipal
+        subject = f"key:{key_prefix}" if key_prefix else f"user:{getattr(user, 'pk', '')}"
+        ratelimit.enforce(subject=subject, setting_name="API_RATE_LIMIT_PER_KEY", who="API key")
 
 
 def _never(robeing_id: str) -> bool:
@@ -238,6 +258,8 @@ ERROR_RESPONSES = {
     status.HTTP_401_UNAUTHORIZED: ErrorOut,
     status.HTTP_403_FORBIDDEN: ErrorOut,
     status.HTTP_404_NOT_FOUND: ErrorOut,
+    # Over a rate limit (per key, per address) or a login lockout; Retry-After says when.
+    status.HTTP_429_TOO_MANY_REQUESTS: ErrorOut,
 }
 WRITE_ERROR_RESPONSES = {
     **ERROR_RESPONSES,

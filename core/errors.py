@@ -81,6 +81,17 @@ class LengthRequired(ApplicationError):
     code = "length_required"
 
 
+class RateLimited(ApplicationError):
+    """429: too many requests; `retry_after` whole seconds until one is allowed."""
+
+    status_code = 429
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 def pydantic_errors(exc: pydantic.ValidationError, prefix: str = "") -> list[FieldError]:
     """pydantic's errors as FieldErrors whose paths read like `turns[2].confidence`."""
     errors = []

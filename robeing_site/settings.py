@@ -7,6 +7,7 @@ variable is documented in `.env.example`. Bad values fail loudly at start-up.
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import environ
@@ -94,6 +95,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
+    "axes",  # login lockouts (admin and staff HTTP Basic); last of the auth pieces
     "core",
     "accounts",
     "conversations",
@@ -118,6 +120,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "core.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Turns a locked-out admin login into the lockout page (429); last, as axes asks.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "robeing_site.urls"
@@ -171,6 +175,28 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    # First: a locked-out account or address is refused before any password
+    # hash is computed (PBKDF2 costs ~0.3 s of CPU that anyone could make us spend).
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# --- Login lockouts (django-axes) -------------------------------------------------
+# Failed admin logins and staff HTTP Basic attempts are counted per account and
+# per client address (each on its own); at AXES_FAILURE_LIMIT failures that
+# account, or that address, is refused for AXES_COOLOFF_MINUTES, and every
+# failure during a lockout starts the wait again. Counting per account lets a
+# stranger lock a known account for that long: that is the price of stopping a
+# password guessed from many addresses. Unlock early: `manage.py axes_reset_username
+# <email>` or `axes_reset_ip <address>`, or in the admin (Axes › Access attempts).
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_USERNAME_CALLABLE = "accounts.authentication.login_name"
+AXES_CLIENT_IP_CALLABLE = "core.ratelimit.client_address"
+AXES_LOCKOUT_CALLABLE = "accounts.authentication.lockout_page"
+# Failures only: a success is a session or a remembered Basic pair, not a log line each.
+AXES_DISABLE_ACCESS_LOG = True
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -260,6 +286,10 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "core.api.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
+    # How many proxies in front of the app set X-Forwarded-For: the client
+    # address for rate limits is the one the outermost trusted proxy saw. 0 (no
+    # proxy): REMOTE_ADDR, and a client's own X-Forwarded-For is ignored.
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Robeing Console API",
@@ -277,6 +307,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
 }
+
+# Rate limits (core/ratelimit.py: GCRA in Redis, atomic): "<count>/<period>" as
+# 600/min, 100/s, 5000/hour or 600/60 (seconds); "off" for none. Over it: 429
+# with Retry-After. Per API key (or staff account), and per client address
+# (checked before authentication, so bad credentials are limited too).
+API_RATE_LIMIT_PER_KEY = env.str("API_RATE_LIMIT_PER_KEY", default="1200/min")
+API_RATE_LIMIT_PER_ADDRESS = env.str("API_RATE_LIMIT_PER_ADDRESS", default="3000/min")
 
 # How long a verified API key stays in the per-process key cache. Revoking a key
 # takes effect at once in the process that revoked it and within this many
@@ -359,4 +396,6 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # django-axes logs each failed login at INFO; a lockout (WARNING) is the news.
+    "loggers": {"axes": {"level": "WARNING"}},
 }

@@ -1,0 +1,166 @@
+"""API rate limits: per API key (or staff account) and per client address.
+
+Counted in Redis with GCRA (the generic cell rate algorithm) in one Lua
+script, so every check is one atomic round trip: the key holds the time at
+which the subject's allowance is next "theoretically" free, and a request is
+let through when that time is no more than one period ahead. A limit of
+`N/period` allows a burst of N, then one request every period/N. DRF's own
+throttles keep a list of timestamps in the cache and read, modify and write
+it in three steps, so concurrent requests in several workers overcount or
+undercount; and a fixed window (INCR + EXPIRE) lets twice the limit through
+around each window's edge. GCRA has neither problem and stores one number per
+subject. Time comes from Redis (`TIME`), so web servers with skewed clocks
+agree.
+
+Without Redis (the embedded default) the same algorithm runs in the process
+under a lock: exact for one process, per process otherwise. If Redis cannot
+be reached the request is let through and a warning logged: a rate limit must
+not turn a cache outage into an API outage.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+import threading
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+
+import redis
+from django.conf import settings
+from rest_framework.throttling import BaseThrottle
+
+from core.errors import RateLimited
+
+logger = logging.getLogger(__name__)
+
+# KEYS[1]: the subject's key. ARGV[1]: interval between requests (ms, period/N),
+# ARGV[2]: the period (ms). Returns 0 when allowed, else ms until one would be.
+_GCRA = """
+local now = redis.call('TIME')
+local now_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+local interval = tonumber(ARGV[1])
+local period = tonumber(ARGV[2])
+local tat = tonumber(redis.call('GET', KEYS[1]) or now_ms)
+if tat < now_ms then tat = now_ms end
+local new_tat = tat + interval
+local allowed_at = new_tat - period
+if allowed_at > now_ms then return allowed_at - now_ms end
+redis.call('SET', KEYS[1], new_tat, 'PX', math.ceil(new_tat - now_ms))
+return 0
+"""
+
+_UNITS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600, "hour": 3600}
+_RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d+)?\s*([a-z]*)\s*$")
+
+
+@dataclass(frozen=True)
+class Rate:
+    count: int
+    seconds: float
+
+    @property
+    def interval_ms(self) -> float:
+        return self.seconds * 1000 / self.count
+
+
+@lru_cache(maxsize=32)
+def parse_rate(text: str) -> Rate | None:
+    """`600/min`, `100/s`, `5000/hour` or `600/60` (seconds); empty or `off`: no limit."""
+    if text.strip().lower() in ("", "off", "none"):
+        return None
+    match = _RATE.match(text.lower())
+    if not match or (match.group(3) and match.group(3) not in _UNITS):
+        raise ValueError(f"Not a rate: {text!r} (e.g. 600/min, 100/s, 600/60).")
+    count, number, unit = int(match.group(1)), match.group(2), match.group(3)
+    seconds = int(number or 1) * _UNITS.get(unit or "s", 1)
+    if count < 1 or seconds < 1:
+        raise ValueError(f"Not a rate: {text!r} (count and period must be positive).")
+    return Rate(count, seconds)
+
+
+class _InProcess:
+    """GCRA in memory, for the embedded default without Redis."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._tat: dict[str, float] = {}
+
+    def wait_ms(self, key: str, rate: Rate) -> float:
+        now = time.monotonic() * 1000
+        with self._lock:
+            tat = max(self._tat.get(key, now), now)
+            new_tat = tat + rate.interval_ms
+            allowed_at = new_tat - rate.seconds * 1000
+            if allowed_at > now:
+                return allowed_at - now
+            self._tat[key] = new_tat
+            if len(self._tat) > 100_000:  # forget subjects long idle
+                self._tat = {k: v for k, v in self._tat.items() if v > now}
+            return 0.0
+
+    def clear(self) -> None:
+        with self._lock:
+            self._tat.clear()
+
+
+class RateLimiter:
+    def __init__(self) -> None:
+        self._memory = _InProcess()
+        self._script = None
+        if settings.REDIS_URL:
+            client = redis.Redis.from_url(
+                settings.REDIS_URL, socket_timeout=0.25, socket_connect_timeout=0.25
+            )
+            self._script = client.register_script(_GCRA)
+
+    def wait_seconds(self, key: str, rate: Rate) -> float:
+        """0 if a request of `key` may go now (and counts it), else how long to wait."""
+        if self._script is None:
+            return self._memory.wait_ms(key, rate) / 1000
+        try:
+            args = [rate.interval_ms, rate.seconds * 1000]
+            wait_ms = self._script(keys=[f"ratelimit:{key}"], args=args)
+        except redis.RedisError as exc:
+            logger.warning("Rate limit not checked (Redis unavailable): %s", exc)
+            return 0.0
+        return int(wait_ms) / 1000
+
+    def clear(self) -> None:
+        """For tests: forget the in-process counts (Redis ones go with the cache)."""
+        self._memory.clear()
+
+
+def client_address(request) -> str:
+    """The client's address, by DRF's rule: REMOTE_ADDR, or the address the
+    outermost of NUM_PROXIES trusted proxies saw (X-Forwarded-For). Used for
+    the API's address limit and for django-axes' login lockouts alike."""
+    return BaseThrottle().get_ident(request)
+
+
+_limiter: RateLimiter | None = None
+
+
+def limiter() -> RateLimiter:
+    global _limiter
+    if _limiter is None:
+        _limiter = RateLimiter()
+    return _limiter
+
+
+def enforce(*, subject: str, setting_name: str, who: str) -> None:
+    """Count one request of `subject` against the rate in `settings.<setting_name>`;
+    RateLimited (429 with Retry-After) when it is over."""
+    rate = parse_rate(getattr(settings, setting_name))
+    if rate is None:
+        return
+    wait = limiter().wait_seconds(subject, rate)
+    if wait > 0:
+        retry_after = max(1, math.ceil(wait))
+        raise RateLimited(
+            f"Too many requests from this {who}: the limit is {rate.count} per "
+            f"{rate.seconds:g} s ({setting_name}). Retry after {retry_after} s.",
+            retry_after=retry_after,
+        )
