@@ -6,8 +6,7 @@ import zoneinfo
 from typing import Any
 
 import pydantic
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -21,6 +20,7 @@ from conversations.schemas import (
     ContextOut,
     ContextQuery,
     HistoryQuery,
+    TurnBatch,
     TurnIn,
     TurnOut,
 )
@@ -30,7 +30,9 @@ from core.api import (
     RobeingScopedAPIView,
     StrictCursorPagination,
     cursor_page_schema,
+    query_parameters,
     validate_input,
+    validate_query,
 )
 from core.errors import pydantic_errors
 from settings_app import selectors as settings_selectors
@@ -56,20 +58,7 @@ class HistoryPagination(StrictCursorPagination):
     ordering = ("-timestamp", "-id")
 
 
-HISTORY_PARAMETERS = [
-    OpenApiParameter(name, OpenApiTypes.STR, description=description)
-    for name, description in (
-        ("user_id", "Only turns of this user (UUID)."),
-        ("slack_user_id", "Only turns of this Slack user."),
-        ("channel_id", "Only turns in this channel."),
-        ("thread_ts", "Only turns in this thread."),
-        ("intent", "Only turns with this intent."),
-        ("since", "Turns at or after this time (ISO 8601 with offset)."),
-        ("until", "Turns before this time (ISO 8601 with offset)."),
-        ("cursor", "Opaque cursor from `next` or `previous`."),
-        ("page_size", "1-200, default 50."),
-    )
-]
+HISTORY_PARAMETERS = query_parameters(HistoryQuery)
 HistoryPage = cursor_page_schema("ConversationHistoryPage")
 
 
@@ -108,7 +97,7 @@ class ConversationListCreateApi(RobeingScopedAPIView):
         responses={status.HTTP_200_OK: HistoryPage, **ERROR_RESPONSES},
     )
     def get(self, request: Request, robeing_id: str) -> Response:
-        query = validate_input(HistoryQuery, request.query_params.dict())
+        query = validate_query(HistoryQuery, request)
         filters = query.model_dump(exclude={"cursor", "page_size"}, exclude_none=True)
         queryset = selectors.conversation_history(robeing_id=robeing_id, **filters)
         paginator = HistoryPagination()
@@ -124,7 +113,7 @@ class ConversationBatchApi(RobeingScopedAPIView):
         tags=TAG,
         operation_id="conversation_turn_batch",
         summary="Log up to 1,000 turns",
-        request=BatchIn,
+        request=TurnBatch,
         responses={status.HTTP_200_OK: BatchOut, **WRITE_ERROR_RESPONSES},
         description=(
             "Each item is validated on its own: valid turns are stored (one INSERT) even "
@@ -180,24 +169,11 @@ class ConversationContextApi(RobeingScopedAPIView):
         tags=TAG,
         operation_id="conversation_context",
         summary="The last turns of a conversation, oldest first",
-        parameters=[
-            OpenApiParameter("channel_id", OpenApiTypes.STR, required=True),
-            OpenApiParameter(
-                "thread_ts", OpenApiTypes.STR, description="Thread root ts; omit outside threads."
-            ),
-            OpenApiParameter(
-                "limit",
-                OpenApiTypes.INT,
-                description=(
-                    "1-100. Default: 10 + the robeing's memory stat (20 for a new robeing), "
-                    "at most 100."
-                ),
-            ),
-        ],
+        parameters=query_parameters(ContextQuery),
         responses={status.HTTP_200_OK: ContextOut, **ERROR_RESPONSES},
     )
     def get(self, request: Request, robeing_id: str) -> Response:
-        query = validate_input(ContextQuery, request.query_params.dict())
+        query = validate_query(ContextQuery, request)
         limit, since = selectors.context_window(robeing_id=robeing_id, requested=query.limit)
         turns = selectors.conversation_context(
             robeing_id=robeing_id,

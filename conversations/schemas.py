@@ -24,11 +24,13 @@ from pydantic import (
     Field,
     StrictFloat,
     StrictStr,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
 
 from conversations.models import MESSAGE_MAX_CHARS, ChannelType
+from core.api import PageQuery
 from core.validation import Moment, reject_nul, storable_json
 
 
@@ -42,6 +44,8 @@ def _text(max_length: int) -> Any:
         BeforeValidator(_none_as_empty),
         Field(max_length=max_length),
         AfterValidator(reject_nul),
+        # null is taken as "" (bots send None for "no thread"): the schema says so.
+        WithJsonSchema({"type": ["string", "null"], "maxLength": max_length}),
     ]
 
 
@@ -52,7 +56,20 @@ ChannelTypeValue = Literal["", *ChannelType.values]  # type: ignore[valid-type]
 class TurnIn(BaseModel):
     """One conversation turn as a bot reports it."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        # The schema's form of the rule _says_something enforces.
+        json_schema_extra={
+            "anyOf": [
+                {"properties": {"message": {"type": "string", "minLength": 1}}},
+                {
+                    "properties": {"response": {"type": "string", "minLength": 1}},
+                    "required": ["response"],
+                },
+            ]
+        },
+    )
 
     message: LongText = Field(description="What the person said (masked before storage).")
     response: LongText = Field("", description="What the robeing answered.")
@@ -144,6 +161,16 @@ class TurnOut(BaseModel):
     )
 
 
+class TurnBatch(BaseModel):
+    """What the schema documents for a batch: up to 1,000 turns. The view
+    checks each item on its own (BatchIn), so a bad item is reported in its
+    result and the others are stored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    turns: list[TurnIn] = Field(min_length=1, max_length=1000)
+
+
 class BatchIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -167,18 +194,22 @@ class BatchOut(BaseModel):
     results: list[BatchItemOut]
 
 
-class HistoryQuery(BaseModel):
+class HistoryQuery(PageQuery):
     model_config = ConfigDict(extra="forbid")
 
-    user_id: uuid.UUID | None = None
-    slack_user_id: str | None = Field(None, max_length=100)
-    channel_id: str | None = Field(None, max_length=100)
-    thread_ts: str | None = Field(None, max_length=128)
-    intent: str | None = Field(None, max_length=100)
-    since: Moment | None = None
-    until: Moment | None = None
-    cursor: str | None = None
-    page_size: int | None = Field(None, ge=1, le=200)
+    user_id: uuid.UUID | None = Field(None, description="Only turns of this user.")
+    slack_user_id: str | None = Field(
+        None, max_length=100, description="Only turns of this Slack user."
+    )
+    channel_id: str | None = Field(None, max_length=100, description="Only turns in this channel.")
+    thread_ts: str | None = Field(None, max_length=128, description="Only turns in this thread.")
+    intent: str | None = Field(None, max_length=100, description="Only turns with this intent.")
+    since: Moment | None = Field(
+        None, description="Turns at or after this time (ISO 8601 with offset, 1970-2099 UTC)."
+    )
+    until: Moment | None = Field(
+        None, description="Turns before this time (ISO 8601 with offset, 1970-2099 UTC)."
+    )
 
 
 CONTEXT_MAX_TURNS = 100
@@ -187,9 +218,14 @@ CONTEXT_MAX_TURNS = 100
 class ContextQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    channel_id: str = Field(min_length=1, max_length=100)
-    thread_ts: str = Field("", max_length=128)
-    limit: int | None = Field(None, ge=1, le=CONTEXT_MAX_TURNS)
+    channel_id: str = Field(min_length=1, max_length=100, description="The Slack channel.")
+    thread_ts: str = Field("", max_length=128, description="Thread root ts; omit outside threads.")
+    limit: int | None = Field(
+        None,
+        ge=1,
+        le=CONTEXT_MAX_TURNS,
+        description="1-100. Default: 10 + the robeing's memory stat (20 for a new robeing).",
+    )
 
 
 class ContextOut(BaseModel):

@@ -13,7 +13,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import connection
 from django.http import Http404, JsonResponse
 from django.views import defaults
-from drf_spectacular.utils import inline_serializer
+from drf_spectacular.utils import OpenApiParameter, inline_serializer
 from rest_framework import exceptions as drf_exceptions
 from rest_framework import serializers, status
 from rest_framework.negotiation import DefaultContentNegotiation
@@ -266,6 +266,49 @@ WRITE_ERROR_RESPONSES = {
     status.HTTP_413_REQUEST_ENTITY_TOO_LARGE: ErrorOut,
     status.HTTP_415_UNSUPPORTED_MEDIA_TYPE: ErrorOut,
 }
+
+
+def query_parameters(model: type[pydantic.BaseModel]) -> list[OpenApiParameter]:
+    """The OpenAPI query parameters of a pydantic query model, so the schema
+    states exactly what `validate_query` accepts (types, formats, bounds)."""
+    schema = model.model_json_schema()
+    required = set(schema.get("required", ()))
+    parameters = []
+    for name, prop in schema["properties"].items():
+        choices = [part for part in prop.get("anyOf", [prop]) if part.get("type") != "null"]
+        field = dict(choices[0]) if len(choices) == 1 else {"anyOf": choices}
+        for annotation in ("title", "default", "description"):
+            field.pop(annotation, None)
+        parameters.append(
+            OpenApiParameter(
+                name,
+                field,
+                location=OpenApiParameter.QUERY,
+                required=name in required,
+                description=prop.get("description", ""),
+            )
+        )
+    return parameters
+
+
+def validate_query(model: type[ModelT], request: Request) -> ModelT:
+    """The query string through `model`, once. A parameter given twice is
+    refused (which one to believe?), as is any the model does not know."""
+    repeated = sorted(k for k, values in request.query_params.lists() if len(values) > 1)
+    if repeated:
+        raise InvalidInput.for_field(repeated[0], "Give this parameter once.", "repeated")
+    return validate_input(model, request.query_params.dict())
+
+
+class PageQuery(pydantic.BaseModel):
+    """The query of a cursor-paginated list (StrictCursorPagination)."""
+
+    model_config = pydantic.ConfigDict(extra="forbid")
+
+    cursor: str | None = pydantic.Field(
+        None, min_length=1, max_length=1000, description="Opaque cursor from `next` or `previous`."
+    )
+    page_size: int | None = pydantic.Field(None, ge=1, le=200, description="1-200, default 50.")
 
 
 class StrictCursorPagination(CursorPagination):

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from collections.abc import Iterator
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, AwareDatetime
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, StrictInt
 
 # jsonb keeps a number as an exact decimal and hands back an integral one as
 # an integer: 1e30 goes in as a float and comes out as 10**30, which no 64-bit
@@ -37,8 +38,32 @@ def storable_moment(value: dt.datetime) -> dt.datetime:
     return utc
 
 
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _a_text_time(value: Any) -> Any:
+    # pydantic reads 0, 1.5 and "0.5" as seconds since 1970; the schema (and
+    # every bot) means an ISO 8601 text such as 2026-12-01T09:30:00+09:00.
+    if isinstance(value, int | float) or (isinstance(value, str) and not _ISO_DATE.match(value)):
+        raise ValueError(
+            "must be an ISO 8601 time with a UTC offset, e.g. 2026-12-01T09:30:00+09:00"
+        )
+    return value
+
+
 # An ISO 8601 time with a UTC offset that PostgreSQL and Python both hold.
-Moment = Annotated[AwareDatetime, AfterValidator(storable_moment)]
+Moment = Annotated[AwareDatetime, BeforeValidator(_a_text_time), AfterValidator(storable_moment)]
+
+
+def _integral(value: Any) -> Any:
+    # JSON Schema's "integer" is any number without a fraction: 3.0 is one.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+# A JSON integer: 3 or 3.0, never "3", true or 3.5.
+Integer = Annotated[StrictInt, BeforeValidator(_integral)]
 
 
 NUL_MESSAGE = "must not contain NUL (\\u0000) characters"

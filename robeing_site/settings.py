@@ -306,6 +306,11 @@ SPECTACULAR_SETTINGS = {
     # Swagger UI from drf-spectacular-sidecar's static files, not a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # The input rules every string and number obeys (no NUL, numbers under 2**63).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "core.openapi.input_rules_hook",
+    ],
 }
 
 # Rate limits (core/ratelimit.py: GCRA in Redis, atomic): "<count>/<period>" as

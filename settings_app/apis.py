@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+import pydantic
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -14,22 +16,51 @@ from accounts.selectors import RobeingPrincipal
 from core.api import (
     ERROR_RESPONSES,
     WRITE_ERROR_RESPONSES,
+    PageQuery,
     RobeingScopedAPIView,
     StrictCursorPagination,
     cursor_page_schema,
+    query_parameters,
+    validate_input,
+    validate_query,
 )
-from core.errors import InvalidInput, PreconditionFailed
+from core.errors import InvalidInput
 from core.jsonio import OrjsonParser
 from settings_app import selectors, services
+from settings_app.schemas import CATEGORIES
 from settings_app.selectors import SettingsSnapshot
 
 TAG = ["settings"]
 IF_MATCH = OpenApiParameter(
     "If-Match",
-    OpenApiTypes.STR,
+    {"type": "string", "pattern": '^(\\*|(W/)?"?[0-9]{1,9}"?)$'},
     location=OpenApiParameter.HEADER,
-    description="The ETag you read; a stale one gets 412 and nothing is written.",
+    description=(
+        'The ETag you read (e.g. "3"; a bare 3 is taken too), or *; a stale one gets 412 '
+        "and nothing is written, a malformed one 400."
+    ),
 )
+CATEGORY = OpenApiParameter(
+    "category", {"type": "string", "enum": list(CATEGORIES)}, location=OpenApiParameter.PATH
+)
+KEY = OpenApiParameter(
+    "key",
+    {"type": "string", "enum": sorted({k for m in CATEGORIES.values() for k in m.model_fields})},
+    location=OpenApiParameter.PATH,
+    description="A key of the category (see GET .../settings/).",
+)
+
+
+class ResetIn(pydantic.BaseModel):
+    model_config = pydantic.ConfigDict(extra="forbid")
+
+    key: str | None = pydantic.Field(
+        None, min_length=1, max_length=100, description="One key; omit to reset the category."
+    )
+
+
+# RFC 9110 quotes an ETag; a bare version number is taken too.
+_ETAG = re.compile(r'^(?:W/)?"?([0-9]{1,9})"?$')
 
 
 class MergePatchParser(OrjsonParser):
@@ -46,10 +77,12 @@ def _expected_version(request: Request) -> int | None:
     header = request.headers.get("If-Match")
     if header is None or header.strip() == "*":
         return None
-    try:
-        return int(header.strip().removeprefix("W/").strip('"'))
-    except ValueError:
-        raise PreconditionFailed(f"If-Match {header!r} matches no version.") from None
+    match = _ETAG.match(header.strip())
+    if match is None:
+        raise InvalidInput.for_field(
+            "If-Match", 'Expected an ETag such as "3" (as the ETag header gave it) or *.', "etag"
+        )
+    return int(match.group(1))
 
 
 def _with_etag(body: dict[str, Any], snapshot: SettingsSnapshot, code: int = 200) -> Response:
@@ -105,9 +138,12 @@ class SettingsCategoryApi(RobeingScopedAPIView):
     parser_classes = [MergePatchParser, OrjsonParser]
 
     @extend_schema(
-        tags=TAG, operation_id="settings_category_get", summary="One category",
+        tags=TAG,
+        operation_id="settings_category_get",
+        summary="One category",
+        parameters=[CATEGORY],
         responses={status.HTTP_200_OK: CategoryOut, **ERROR_RESPONSES},
-    )  # fmt: skip
+    )
     def get(self, request: Request, robeing_id: str, category: str) -> Response:
         snapshot = selectors.settings_get(robeing_id=robeing_id)
         if category not in snapshot.values:
@@ -118,7 +154,7 @@ class SettingsCategoryApi(RobeingScopedAPIView):
         tags=TAG,
         operation_id="settings_category_patch",
         summary="Change a category (JSON merge patch; null resets a key)",
-        parameters=[IF_MATCH],
+        parameters=[IF_MATCH, CATEGORY],
         request={
             "application/merge-patch+json": OpenApiTypes.OBJECT,
             "application/json": OpenApiTypes.OBJECT,
@@ -150,6 +186,7 @@ class SettingsKeyApi(RobeingScopedAPIView):
     @extend_schema(
         tags=TAG,
         operation_id="settings_key_get",
+        parameters=[CATEGORY, KEY],
         summary="One setting (the seed's get_setting)",
         responses={
             status.HTTP_200_OK: inline_serializer(
@@ -176,18 +213,16 @@ class SettingsResetApi(RobeingScopedAPIView):
         tags=TAG,
         operation_id="settings_reset",
         summary="Back to defaults: one key, or the whole category",
-        parameters=[IF_MATCH],
-        request=inline_serializer("SettingsReset", {"key": serializers.CharField(required=False)}),
-        responses={status.HTTP_200_OK: CategoryOut, **WRITE_ERROR_RESPONSES},
+        parameters=[IF_MATCH, CATEGORY],
+        request=ResetIn,
+        responses={
+            status.HTTP_200_OK: CategoryOut,
+            status.HTTP_412_PRECONDITION_FAILED: ERROR_RESPONSES[400],
+            **WRITE_ERROR_RESPONSES,
+        },
     )
     def post(self, request: Request, robeing_id: str, category: str) -> Response:
-        body = request.data if isinstance(request.data, dict) else {}
-        unknown = sorted(set(body) - {"key"})
-        if unknown:
-            raise InvalidInput.for_field(unknown[0], "Unknown field.", "extra_forbidden")
-        key = body.get("key")
-        if key is not None and not isinstance(key, str):
-            raise InvalidInput.for_field("key", "Expected a string.", "string_type")
+        key = validate_input(ResetIn, request.data).key  # an empty body is {}
         snapshot = services.settings_reset(
             robeing_id=robeing_id,
             category=category,
@@ -209,16 +244,14 @@ class SettingsHistoryApi(RobeingScopedAPIView):
         tags=TAG,
         operation_id="settings_history",
         summary="Every change, newest first",
-        parameters=[
-            OpenApiParameter("cursor", OpenApiTypes.STR),
-            OpenApiParameter("page_size", OpenApiTypes.INT),
-        ],
+        parameters=query_parameters(PageQuery),
         responses={
             status.HTTP_200_OK: cursor_page_schema("SettingsHistoryPage"),
             **ERROR_RESPONSES,
         },
     )
     def get(self, request: Request, robeing_id: str) -> Response:
+        validate_query(PageQuery, request)
         zone = selectors.robeing_zone(robeing_id=robeing_id)
         paginator = HistoryPagination()
         page = paginator.paginate_queryset(

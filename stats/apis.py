@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -11,10 +10,13 @@ from rest_framework.response import Response
 from core.api import (
     ERROR_RESPONSES,
     WRITE_ERROR_RESPONSES,
+    PageQuery,
     RobeingScopedAPIView,
     StrictCursorPagination,
     cursor_page_schema,
+    query_parameters,
     validate_input,
+    validate_query,
 )
 from stats import selectors, services
 from stats.schemas import AllocateIn, StatsOut, TaskIn, TaskOut, XPEventOut
@@ -78,7 +80,12 @@ class AllocateApi(RobeingScopedAPIView):
         operation_id="stats_allocate",
         summary="Spend unspent stat points (manual mode)",
         request=AllocateIn,
-        responses={status.HTTP_200_OK: StatsOut, **WRITE_ERROR_RESPONSES},
+        responses={
+            status.HTTP_200_OK: StatsOut,
+            # More points than are unspent: the request is sound, the state says no.
+            status.HTTP_409_CONFLICT: ERROR_RESPONSES[400],
+            **WRITE_ERROR_RESPONSES,
+        },
     )
     def post(self, request: Request, robeing_id: str) -> Response:
         body = validate_input(AllocateIn, request.data)
@@ -98,16 +105,14 @@ class XPEventListApi(RobeingScopedAPIView):
         tags=TAG,
         operation_id="xp_events",
         summary="The XP ledger, newest first",
-        parameters=[
-            OpenApiParameter("cursor", OpenApiTypes.STR),
-            OpenApiParameter("page_size", OpenApiTypes.INT, description="1-200, default 50."),
-        ],
+        parameters=query_parameters(PageQuery),
         responses={
             status.HTTP_200_OK: cursor_page_schema("XPEventPage"),
             **ERROR_RESPONSES,
         },
     )
     def get(self, request: Request, robeing_id: str) -> Response:
+        validate_query(PageQuery, request)
         paginator = XPEventPagination()
         page = paginator.paginate_queryset(
             selectors.xp_events(robeing_id=robeing_id), request, view=self

@@ -3,19 +3,39 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
+from django.db import DatabaseError
+from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
-from stats.rules import MAX_DIFFICULTY, MIN_DIFFICULTY
+from core.validation import Integer
+from stats.models import TaskType
+from stats.rules import MAX_DIFFICULTY, MIN_DIFFICULTY, STATS
+
+
+def _active_task_types(schema: dict[str, Any]) -> None:
+    """The schema lists the task types the database has now (operators add
+    them in the admin); without a database (an offline schema build) it says
+    only what the description does."""
+    try:
+        names = sorted(TaskType.objects.filter(is_active=True).values_list("name", flat=True))
+    except DatabaseError:
+        return
+    if names:
+        schema["enum"] = names
 
 
 class TaskIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     task_id: StrictStr = Field(min_length=1, max_length=255, description="Idempotency key.")
-    task_type: StrictStr = Field(min_length=1, max_length=50, description="e.g. email, counseling")
-    difficulty: StrictInt = Field(ge=MIN_DIFFICULTY, le=MAX_DIFFICULTY)
+    task_type: StrictStr = Field(
+        min_length=1,
+        max_length=50,
+        description="An active task type (admin: 성장 › 작업 종류), e.g. email, counseling.",
+        json_schema_extra=_active_task_types,
+    )
+    difficulty: Integer = Field(ge=MIN_DIFFICULTY, le=MAX_DIFFICULTY)
     outcome: Literal["success", "failure"]
 
 
@@ -36,8 +56,13 @@ class TaskOut(BaseModel):
 class AllocateIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    points: dict[StrictStr, StrictInt] = Field(
-        min_length=1, description='Points per stat, e.g. {"memory": 2, "empathy": 1}'
+    points: dict[StrictStr, Integer] = Field(
+        min_length=1,
+        description='Points per stat, e.g. {"memory": 2, "empathy": 1}',
+        json_schema_extra={
+            "propertyNames": {"enum": list(STATS)},
+            "additionalProperties": {"type": "integer", "minimum": 0},
+        },
     )
 
 

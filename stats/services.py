@@ -19,7 +19,7 @@ from django.db.models import Sum
 
 from conversations import services as conversation_services
 from conversations.counted import CountedTurn
-from core.errors import InvalidInput
+from core.errors import Conflict, FieldError, InvalidInput
 from stats import achievements, rules
 from stats.cache import stats_cache_invalidate
 from stats.models import (
@@ -129,6 +129,10 @@ def task_report_record(
     """Record a task and award its XP. Returns (report, created); a repeated
     task_id returns the first report and changes nothing."""
     kind = TaskType.objects.filter(name=task_type, is_active=True).first()  # before the lock
+    if kind is None:
+        # Refused before the replay check: a retry that names a type that does
+        # not exist is as wrong as the first try would have been.
+        raise InvalidInput.for_field("task_type", f"Unknown task type {task_type!r}.", "unknown")
     with transaction.atomic():
         stats = _locked_stats(robeing_id)
         existing = TaskReport.objects.filter(robeing_id=robeing_id, task_id=task_id).first()
@@ -139,14 +143,12 @@ def task_report_record(
 
 def _record_new_task(
     stats: RobeingStats,
-    kind: TaskType | None,
+    kind: TaskType,
     task_id: str,
     task_type: str,
     difficulty: int,
     succeeded: bool,
 ) -> TaskReport:
-    if kind is None:
-        raise InvalidInput.for_field("task_type", f"Unknown task type {task_type!r}.", "unknown")
     if not rules.MIN_DIFFICULTY <= difficulty <= rules.MAX_DIFFICULTY:
         raise InvalidInput.for_field("difficulty", "Difficulty is 1 to 5.", "out_of_range")
     earned_before = achievements.earned(stats)
@@ -192,8 +194,11 @@ def stats_allocate(*, robeing_id: str, points: dict[str, int]) -> RobeingStats:
         )
     wanted = sum(points.values())
     if wanted > stats.unspent_points:
-        raise InvalidInput.for_field(
-            "points", f"{wanted} points asked, {stats.unspent_points} available.", "too_many"
+        # A well-formed request the robeing's current state cannot meet: 409.
+        raise Conflict(
+            f"{wanted} points asked, {stats.unspent_points} available.",
+            errors=[FieldError("points", "too_many", "More points than are unspent.")],
+            code="not_enough_points",
         )
     for stat, n in points.items():
         setattr(stats, f"{stat}_stat", getattr(stats, f"{stat}_stat") + n)

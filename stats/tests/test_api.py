@@ -100,7 +100,6 @@ def test_manual_points_are_spent_through_the_api(committing_bot):
     [
         ({"charm": 1}, "points.charm"),
         ({"memory": -1}, "points.memory"),
-        ({"memory": 9}, "points"),
         ({}, "points"),
     ],
 )
@@ -112,6 +111,18 @@ def test_bad_allocations_get_400(committing_bot, points, field):
 
     assert response.status_code == 400
     assert response.json()["errors"][0]["field"] == field
+    assert committing_bot.get(STATS).json()["unspent_points"] == 3
+
+
+def test_more_points_than_are_unspent_is_a_409_that_changes_nothing(committing_bot):
+    services.stats_set_allocation_mode(robeing_id="rb8001", mode="manual")
+    committing_bot.post(TASKS, a_task(task_type="team_report", difficulty=5), format="json")
+
+    response = committing_bot.post(ALLOCATE, {"points": {"memory": 9}}, format="json")
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "not_enough_points"
+    assert response.json()["errors"][0]["field"] == "points"
     assert committing_bot.get(STATS).json()["unspent_points"] == 3
 
 
