@@ -77,6 +77,11 @@ def conversation_turns_record(*, robeing_id: str, turns: list[TurnIn]) -> list[T
             continue
         row = _row_from_turn(robeing_id, turn, now, slack_users, masking)
         pending.append((index, row))
+    # In event id order: two copies of a batch in flight at once (a Slack retry
+    # racing its original, items in another order) then take the unique index's
+    # row locks in the same order, and one waits for the other instead of the
+    # two deadlocking.
+    pending.sort(key=lambda item: (item[1].event_id is None, item[1].event_id or ""))
     inserted = _insert_ignoring_duplicates(robeing_id, [row for _, row in pending])
     for (index, _), outcome in zip(pending, inserted, strict=True):
         outcomes[index] = outcome

@@ -68,6 +68,26 @@ def test_concurrent_overlapping_batches_store_each_event_once(robeing):
     assert all(ids == ids_per_run[0] for ids in ids_per_run)
 
 
+def test_a_batch_and_its_copy_in_another_order_at_once_do_not_deadlock(robeing):
+    # Found by bench/load.py: a Slack-style resend racing its original, the
+    # items reversed, deadlocked in the unique index and answered 500.
+    for attempt in range(5):
+        batch = [TurnIn(message=f"turn {i}", event_id=f"Ev-{attempt}-{i}") for i in range(300)]
+        orders = [batch, batch[::-1], batch[::2] + batch[1::2], batch[::-1]]
+
+        def record(n: int, orders=orders) -> list:
+            return services.conversation_turns_record(robeing_id="rb8001", turns=orders[n])
+
+        results = run_concurrently(4, record)
+
+        assert ConversationLog.objects.filter(event_id__startswith=f"Ev-{attempt}-").count() == 300
+        created = sum(1 for outcomes in results for o in outcomes if o.status == "created")
+        assert created == 300
+        # Each copy's outcomes are in its own order: item i is the turn it sent.
+        for order, outcomes in zip(orders, results, strict=True):
+            assert [o.turn.event_id for o in outcomes] == [t.event_id for t in order]
+
+
 def test_a_connection_that_died_under_ingestion_is_replaced_after_the_request(robeing):
     services.conversation_turn_record(robeing_id="rb8001", turn=TurnIn(message="먼저"))
     db = connection.settings_dict
