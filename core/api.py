@@ -10,6 +10,8 @@ from typing import Any, TypeVar
 import pydantic
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db import InterfaceError as DatabaseInterfaceError
+from django.db import OperationalError as DatabaseOperationalError
 from django.db import connection
 from django.http import Http404, JsonResponse
 from django.views import defaults
@@ -72,6 +74,17 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             headers["Retry-After"] = str(exc.retry_after)
         return Response(
             error_body(exc.code, exc.message, exc.errors), status=exc.status_code, headers=headers
+        )
+    if isinstance(exc, DatabaseOperationalError | DatabaseInterfaceError):
+        # PostgreSQL down or restarting: a quick, honest 503 the client can
+        # retry, not a 500. Django drops the broken connection at the end of
+        # the request and the next one connects again.
+        logger.warning("Database unavailable: %s", exc)
+        body = error_body("database_unavailable", "The database is unavailable; retry shortly.", [])
+        return Response(
+            body,
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": str(settings.API_RETRY_AFTER_SECONDS)},
         )
     if isinstance(exc, Http404):
         exc = drf_exceptions.NotFound()
@@ -260,6 +273,8 @@ ERROR_RESPONSES = {
     status.HTTP_404_NOT_FOUND: ErrorOut,
     # Over a rate limit (per key, per address) or a login lockout; Retry-After says when.
     status.HTTP_429_TOO_MANY_REQUESTS: ErrorOut,
+    # The database is down or restarting; Retry-After says when to try again.
+    status.HTTP_503_SERVICE_UNAVAILABLE: ErrorOut,
 }
 WRITE_ERROR_RESPONSES = {
     **ERROR_RESPONSES,

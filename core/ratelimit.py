@@ -111,8 +111,9 @@ class RateLimiter:
         self._memory = _InProcess()
         self._script = None
         if settings.REDIS_URL:
+            timeout = settings.REDIS_TIMEOUT_SECONDS
             client = redis.Redis.from_url(
-                settings.REDIS_URL, socket_timeout=0.25, socket_connect_timeout=0.25
+                settings.REDIS_URL, socket_timeout=timeout, socket_connect_timeout=timeout
             )
             self._script = client.register_script(_GCRA)
 

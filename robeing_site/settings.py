@@ -165,6 +165,11 @@ else:
     # handshake per request.
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Fail fast when PostgreSQL cannot be reached: the API answers 503 with
+    # Retry-After instead of holding a worker for the OS's TCP timeout.
+    DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env.int(
+        "DATABASE_CONNECT_TIMEOUT", default=3
+    )
     # Server-side prepared statements for the ingestion INSERTs (conversations.
     # services binds those server-side; Django's own cursors bind client-side and
     # never prepare). Django switches psycopg's preparing off for the sake of
@@ -207,12 +212,21 @@ AUTH_PASSWORD_VALIDATORS = [
 # --- Cache ----------------------------------------------------------------------
 # Redis when configured (shared by all processes and machines).
 REDIS_URL = env.str("REDIS_URL", default="")
+# Seconds any Redis call may take before it counts as Redis being away.
+REDIS_TIMEOUT_SECONDS = env.float("REDIS_TIMEOUT_SECONDS", default=0.25)
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's RedisCache for which an unreachable Redis is a miss
+            # (core/cache.py): every value here is a copy of a database row.
+            "BACKEND": "core.cache.TolerantRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "robeing",
+            # A stopped Redis refuses at once; a hung one must not hold a request.
+            "OPTIONS": {
+                "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
+                "socket_timeout": REDIS_TIMEOUT_SECONDS,
+            },
             "KEY_FUNCTION": "core.cache_namespace.make_key",
         }
     }
@@ -319,6 +333,9 @@ SPECTACULAR_SETTINGS = {
 # (checked before authentication, so bad credentials are limited too).
 API_RATE_LIMIT_PER_KEY = env.str("API_RATE_LIMIT_PER_KEY", default="1200/min")
 API_RATE_LIMIT_PER_ADDRESS = env.str("API_RATE_LIMIT_PER_ADDRESS", default="3000/min")
+
+# Retry-After (seconds) of a 503 while the database is unavailable.
+API_RETRY_AFTER_SECONDS = env.int("API_RETRY_AFTER_SECONDS", default=5)
 
 # How long a verified API key stays in the per-process key cache. Revoking a key
 # takes effect at once in the process that revoked it and within this many

@@ -30,6 +30,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db.models import QuerySet
 
+from core.cache import Outage
 from core.cache_namespace import database_namespace
 from core.errors import NotFound
 from settings_app.models import RobeingSettings, SettingsChange
@@ -93,32 +94,52 @@ class _SharedVersions:
 
     def __init__(self) -> None:
         self._redis = None
+        # An unreachable Redis reads as "no version": the database answers,
+        # and a version that could not be set is set again once Redis is back.
+        self.outage = Outage("Redis (settings versions)")
         if settings.REDIS_URL:
-            self._redis = redis.Redis.from_url(settings.REDIS_URL)
+            timeout = settings.REDIS_TIMEOUT_SECONDS
+            self._redis = redis.Redis.from_url(
+                settings.REDIS_URL, socket_timeout=timeout, socket_connect_timeout=timeout
+            )
+
+    def _call(self, command, *args, replay_key: str | None = None, **kwargs):
+        try:
+            self.outage.answered()  # back after an outage: what it missed first
+            value = command(*args, **kwargs)
+            if replay_key:
+                self.outage.sent(replay_key)
+            return value
+        except redis.RedisError as exc:
+            replay = (lambda: command(*args, **kwargs)) if replay_key else None
+            self.outage.failed(exc, key=replay_key, replay=replay)
+            return None
 
     def get(self, robeing_id: str) -> int | None:
         if self._redis is None:
             return cache.get(version_key(robeing_id))
-        value = self._redis.get(version_key(robeing_id))
+        value = self._call(self._redis.get, version_key(robeing_id))
         return None if value is None else int(value)
 
     def add(self, robeing_id: str, version: int) -> None:
         if self._redis is None:
             cache.add(version_key(robeing_id), version, timeout=None)
         else:
-            self._redis.set(version_key(robeing_id), version, nx=True)
+            self._call(self._redis.set, version_key(robeing_id), version, nx=True)
 
     def set(self, robeing_id: str, version: int) -> None:
         if self._redis is None:
             cache.set(version_key(robeing_id), version, timeout=None)
         else:
-            self._redis.set(version_key(robeing_id), version)
+            key = version_key(robeing_id)
+            self._call(self._redis.set, key, version, replay_key=key)
 
     def clear(self, robeing_id: str) -> None:
         if self._redis is None:
             cache.delete(version_key(robeing_id))
         else:
-            self._redis.delete(version_key(robeing_id))
+            key = version_key(robeing_id)
+            self._call(self._redis.delete, key, replay_key=key)
 
 
 shared_versions = _SharedVersions()

@@ -29,12 +29,14 @@ def _new_version() -> str:
     return secrets.token_hex(8)
 
 
-def stats_cache_version(*, robeing_id: str) -> str:
+def stats_cache_version(*, robeing_id: str) -> str | None:
+    """The robeing's current version, or None when the cache cannot say
+    (Redis away): then nothing is read from or written to the cache."""
     version = cache.get(_version_key(robeing_id))
     if version is None:
         cache.add(_version_key(robeing_id), _new_version(), timeout=None)
         version = cache.get(_version_key(robeing_id))
-    return str(version)
+    return None if version is None else str(version)
 
 
 def stats_cache_get(*, robeing_id: str, version: str) -> Any:

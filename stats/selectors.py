@@ -23,6 +23,8 @@ CONTEXT_MAX_TURNS = 100
 def stats_summary(*, robeing_id: str) -> dict[str, Any]:
     """Everything the stats endpoint shows, served from the versioned cache."""
     version = stats_cache_version(robeing_id=robeing_id)
+    if version is None:  # the cache is away: the database answers
+        return _stats_summary_uncached(robeing_id)
     cached = stats_cache_get(robeing_id=robeing_id, version=version)
     if cached is not None:
         return cached

@@ -5,24 +5,20 @@ place and no file that the manifest does not point at."""
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.db import connection
 
 from conversations import services
 from conversations.archiving.files import archive_read
 from conversations.archiving.plan import archive_cutoff, archive_plan
 from conversations.models import ArchiveState, ConversationArchive, ConversationLog
+from core.tests import live
 
 pytestmark = [pytest.mark.postgresql, pytest.mark.django_db(transaction=True)]
 
-ROOT = Path(__file__).resolve().parents[2]
 TURNS = 4000
 
 
@@ -47,23 +43,11 @@ def seed_old_turns(robeing_ids: list[str]) -> set[int]:
 
 
 def archive_command(files: Path) -> subprocess.Popen:
-    database = settings.DATABASES["default"]
-    env = {
-        **os.environ,
-        "DATABASE_URL": (
-            f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}"
-            f"/{connection.settings_dict['NAME']}"
-        ),
-        "ARCHIVE_STORAGE_OPTIONS": json.dumps({"location": str(files)}),
-        "VAR_DIR": str(files.parent / "var"),
-        "SECRET_KEY": "test",
-        "ALLOWED_HOSTS": "localhost",
-        "PYTHONUNBUFFERED": "1",  # each line reaches the test as it is printed
-    }
-    return subprocess.Popen(
-        [sys.executable, "manage.py", "archive_conversations", "--batch-size", "25"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )  # fmt: skip
+    env = live.project_env(
+        ARCHIVE_STORAGE_OPTIONS=json.dumps({"location": str(files)}),
+        VAR_DIR=str(files.parent / "var"),
+    )
+    return live.manage("archive_conversations", "--batch-size", "25", env=env)
 
 
 def test_archiving_killed_at_any_moment_loses_and_duplicates_nothing(
@@ -79,19 +63,12 @@ def test_archiving_killed_at_any_moment_loses_and_duplicates_nothing(
     }
     ids = seed_old_turns(["rb8001", "rb10508"])
     months = len(archive_plan(cutoff=archive_cutoff()))
-    kills = 0
     # Each run is killed when it has printed its n-th line (progress per 25
-    # turns, a log line per archive written, verified, committed, emptied), so
-    # the kills land at a different point each time however fast the machine;
+    # turns, a log line per archive written, verified, committed, emptied);
     # each run goes on where the one before it died.
-    for lines_before_kill in (7, 23, 41, 13, 29, 5):
-        command = archive_command(files)
-        for printed, _line in enumerate(command.stdout, start=1):
-            if printed == lines_before_kill:
-                command.send_signal(signal.SIGKILL)
-                kills += 1
-                break
-        command.communicate(timeout=300)
+    kills = sum(
+        live.killed_after_lines(archive_command(files), lines) for lines in (7, 23, 41, 13, 29, 5)
+    )
     assert kills >= 3, "the runs finished before they printed enough to be killed"
 
     finished = archive_command(files)

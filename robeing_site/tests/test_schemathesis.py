@@ -18,10 +18,10 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from django.db import connection
 
 from accounts import services as account_services
 from bench import common
+from core.tests import live
 
 pytestmark = [pytest.mark.postgresql, pytest.mark.django_db(transaction=True)]
 CONFIG = Path(__file__).with_name("schemathesis.toml")
@@ -32,14 +32,9 @@ SEED = os.environ.get("SCHEMATHESIS_SEED", "20261201")
 @pytest.fixture
 def live_api(tmp_path):
     """gunicorn (2 workers) on the test database and the suite's Redis."""
-    settings_dict = connection.settings_dict
-    database = (
-        f"postgres://{settings_dict['USER']}@{settings_dict['HOST']}:{settings_dict['PORT']}"
-        f"/{settings_dict['NAME']}"
-    )
     env = {
         **os.environ,
-        "DATABASE_URL": database,
+        "DATABASE_URL": live.test_database_url(),
         "DEBUG": "false",
         "LOG_LEVEL": "ERROR",
         # On, so their code runs, but far above what one run sends.
