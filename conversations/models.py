@@ -217,6 +217,29 @@ class ConversationArchive(models.Model):
         return f"{self.robeing_id} {self.period:%Y-%m}"
 
 
+class ArchivedEvent(models.Model):
+    """The event ids of archived turns: the hot table's unique (robeing_id,
+    event_id) cannot see a turn that has left it, so a bot re-sending an old
+    event (a spooled retry, a backfill) would store it a second time. Written
+    in the statement that moves each batch of turns out of the hot table;
+    removed when the turn is erased or restored."""
+
+    robeing_id = models.CharField(max_length=100)
+    event_id = models.CharField(max_length=255)
+    turn_id = models.BigIntegerField()
+    archive = models.ForeignKey(ConversationArchive, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        db_table = "conversation_archived_event"
+        constraints = [
+            models.UniqueConstraint(fields=("robeing_id", "event_id"), name="archived_event_uniq")
+        ]
+        indexes = [models.Index(fields=("turn_id",), name="archived_event_turn_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.robeing_id} {self.event_id}"
+
+
 class ArchiveSubject(models.Model):
     """Whose turns an archive holds, so erasure and export open only the files
     that concern a person instead of reading every archive."""

@@ -17,7 +17,8 @@ from typing import Literal
 
 import orjson
 import psycopg
-from django.db import connection
+from django.conf import settings
+from django.db import connection, transaction
 from django.db.models.functions import Substr
 from django.utils import timezone
 from psycopg.types.json import Jsonb, set_json_dumps
@@ -25,7 +26,7 @@ from psycopg.types.json import Jsonb, set_json_dumps
 from accounts import selectors as account_selectors
 from conversations.counted import CLAIMED_MESSAGE_CHARS, COUNTED_TURN_FIELDS, CountedTurn
 from conversations.masking import mask_pii
-from conversations.models import ConversationLog, UncountedTurn
+from conversations.models import ArchivedEvent, ConversationLog, UncountedTurn
 from conversations.schemas import TurnIn
 from core.errors import FieldError, InvalidInput
 from settings_app import selectors as settings_selectors
@@ -77,6 +78,9 @@ def conversation_turns_record(*, robeing_id: str, turns: list[TurnIn]) -> list[T
             continue
         row = _row_from_turn(robeing_id, turn, now, slack_users, masking)
         pending.append((index, row))
+    for index, original in _archived_originals(robeing_id, pending, now).items():
+        outcomes[index] = TurnOutcome("duplicate", turn=original)
+    pending = [(index, row) for index, row in pending if outcomes[index] is None]
     # In event id order: two copies of a batch in flight at once (a Slack retry
     # racing its original, items in another order) then take the unique index's
     # row locks in the same order, and one waits for the other instead of the
@@ -86,6 +90,46 @@ def conversation_turns_record(*, robeing_id: str, turns: list[TurnIn]) -> list[T
     for (index, _), outcome in zip(pending, inserted, strict=True):
         outcomes[index] = outcome
     return outcomes  # type: ignore[return-value]
+
+
+def _archived_originals(
+    robeing_id: str, pending: list[tuple[int, ConversationLog]], now: dt.datetime
+) -> dict[int, ConversationLog]:
+    """The originals of re-sent events whose turns were archived, by index.
+
+    Only turns old enough to have been archived are looked up (a day of
+    margin on ARCHIVE_AFTER_DAYS), so today's traffic pays nothing for it."""
+    horizon = now - dt.timedelta(days=max(settings.ARCHIVE_AFTER_DAYS - 1, 0))
+    wanted = {
+        row.event_id: index for index, row in pending if row.event_id and row.timestamp < horizon
+    }
+    if not wanted:
+        return {}
+    found = {}
+    markers = ArchivedEvent.objects.filter(robeing_id=robeing_id, event_id__in=wanted)
+    for marker in markers.select_related("archive"):
+        original = _archived_original(marker)
+        if original is not None:
+            found[wanted[marker.event_id]] = original
+    return found
+
+
+def _archived_original(marker: ArchivedEvent) -> ConversationLog | None:
+    # Restored since (back in the hot table), or in its archive's file; read
+    # whole, but this is a re-sent event of months ago, not the daily path.
+    hot = ConversationLog.objects.filter(
+        robeing_id=marker.robeing_id, event_id=marker.event_id
+    ).first()
+    if hot is not None:
+        return hot
+    from conversations.archiving import files  # the archiving package uses this module
+
+    if marker.archive.path:
+        for record in files.archive_read(marker.archive.path):
+            if record["id"] == marker.turn_id:
+                return files.turn_from_record(record)
+    marker.delete()  # erased or restored meanwhile: the event is new again
+    return None
 
 
 def pii_masking_enabled(*, robeing_id: str) -> bool:
@@ -431,6 +475,41 @@ def conversation_turns_mark_counted(*, ids: list[int]) -> None:
     """Take these turns off the backlog without counting them: turns that come
     back from an archive, which the aggregation counted before they left."""
     _backlog_remove(ids)
+
+
+def conversation_turns_archive_delete(*, ids: list[int], archive_id: int) -> int:
+    """Archiving's last step for one batch: delete these hot turns and their
+    backlog rows, and remember their event ids (ArchivedEvent) so that a
+    re-sent event is still a duplicate; one statement, so all or nothing."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "WITH moved AS (DELETE FROM conversation_log WHERE id = ANY(%s)"
+                " RETURNING id, robeing_id, event_id),"
+                " off_backlog AS (DELETE FROM conversation_uncounted WHERE turn_id = ANY(%s)),"
+                " marked AS (INSERT INTO conversation_archived_event"
+                " (robeing_id, event_id, turn_id, archive_id)"
+                " SELECT robeing_id, event_id, id, %s FROM moved WHERE event_id IS NOT NULL"
+                " ON CONFLICT (robeing_id, event_id) DO UPDATE"
+                " SET turn_id = EXCLUDED.turn_id, archive_id = EXCLUDED.archive_id)"
+                " SELECT count(*) FROM moved",
+                [ids, ids, archive_id],
+            )
+            return cursor.fetchone()[0]
+    with transaction.atomic():
+        markers = [
+            ArchivedEvent(robeing_id=robeing, event_id=event, turn_id=turn, archive_id=archive_id)
+            for turn, robeing, event in ConversationLog.objects.filter(id__in=ids)
+            .exclude(event_id=None)
+            .values_list("id", "robeing_id", "event_id")
+        ]
+        ArchivedEvent.objects.bulk_create(
+            markers,
+            update_conflicts=True,
+            unique_fields=["robeing_id", "event_id"],
+            update_fields=["turn_id", "archive"],
+        )
+        return conversation_turns_delete(ids=ids)
 
 
 def conversation_turns_delete(*, ids: list[int]) -> int:

@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 from accounts import selectors as account_selectors
 from conversations.archiving import files, manifest
 from conversations.counted import CountedTurn, archived_record_counted
-from conversations.models import ArchiveState, ConversationArchive
+from conversations.models import ArchivedEvent, ArchiveState, ConversationArchive
 from jobs import services as job_services
 
 logger = logging.getLogger(__name__)
@@ -63,12 +63,15 @@ def _archive_rewrite_without(
     if not archive.path or archive.state == ArchiveState.RESTORED:
         return None
     gone: list[CountedTurn] = []
+    erased_ids: list[int] = []
 
     def kept() -> Iterator[dict]:
         for record in files.archive_read(archive.path):
             if not _is_subject(record, user_ids, slack_user_ids):
                 yield record
-            elif archived_record_counted(record):
+                continue
+            erased_ids.append(record["id"])
+            if archived_record_counted(record):
                 gone.append(CountedTurn.from_record(record))
 
     written = files.archive_file_write(
@@ -83,6 +86,8 @@ def _archive_rewrite_without(
         state=archive.state,  # COMPLETE stays COMPLETE, RESTORING stays RESTORING
         also=(lambda: on_archive(removed, gone)) if on_archive else None,
     )
+    # Their event ids go too: nothing of the turn is kept, and re-sent it is new.
+    ArchivedEvent.objects.filter(turn_id__in=erased_ids).delete()
     manifest.archive_settle(archive, lease=lease)
     logger.info("archive %s rewritten without one person's %d turns", archive, removed)
     return removed

@@ -8,6 +8,7 @@ import gzip
 import hashlib
 import itertools
 import tempfile
+import uuid
 import zlib
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -17,6 +18,7 @@ from typing import IO
 import orjson
 from django.core.files.storage import Storage, storages
 
+from conversations.models import CONVERSATION_LOG_FIELDS, ConversationLog
 from core import jsonio
 from core.errors import ApplicationError
 from core.storage import file_save
@@ -164,3 +166,13 @@ def archive_files() -> Iterator[str]:
 
 def parse_time(value: str | dt.datetime) -> dt.datetime:
     return value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(value)
+
+
+def turn_from_record(record: dict) -> ConversationLog:
+    """An archived record as the (unsaved) row it was in the hot table."""
+    values = {name: record.get(name) for name in CONVERSATION_LOG_FIELDS}
+    for name in ("timestamp", "created_at"):
+        values[name] = parse_time(values[name]) if values[name] else None
+    if values["user_id"]:
+        values["user_id"] = uuid.UUID(values["user_id"])
+    return ConversationLog(**values)

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from conversations import services as conversation_services
 from conversations.archiving import files
-from conversations.models import ArchiveState, ArchiveSubject, ConversationArchive
+from conversations.models import ArchivedEvent, ArchiveState, ArchiveSubject, ConversationArchive
 from core.errors import NotFound
 from jobs import services as job_services
 
@@ -166,9 +166,43 @@ def _hot_turns_delete(
     """Step 4: delete from the hot table exactly the turns the file holds."""
     deleted = 0
     for records in files.archive_read_batches(archive.path, batch_size):
-        deleted += conversation_services.conversation_turns_delete(ids=[r["id"] for r in records])
+        deleted += conversation_services.conversation_turns_archive_delete(
+            ids=[r["id"] for r in records], archive_id=archive.id
+        )
         if lease:
             lease.renew()
         if progress:
             progress(archive.robeing_id, archive.period, deleted, archive.row_count)
     return deleted
+
+
+def archived_events_backfill(*, batch_size: int = 5000) -> int:
+    """Record the event ids of every archived turn (ArchivedEvent), for
+    archives written before archiving recorded them itself. Idempotent: an
+    event already recorded is pointed at the archive that holds it now.
+    Returns how many events it recorded."""
+    recorded = 0
+    for archive in ConversationArchive.objects.exclude(path="").order_by("id"):
+        with archive_locked(archive.robeing_id):
+            archive.refresh_from_db()
+            if not archive_holds_file(archive):
+                continue
+            for records in files.archive_read_batches(archive.path, batch_size):
+                markers = [
+                    ArchivedEvent(
+                        robeing_id=archive.robeing_id,
+                        event_id=record["event_id"],
+                        turn_id=record["id"],
+                        archive=archive,
+                    )
+                    for record in records
+                    if record.get("event_id")
+                ]
+                ArchivedEvent.objects.bulk_create(
+                    markers,
+                    update_conflicts=True,
+                    unique_fields=["robeing_id", "event_id"],
+                    update_fields=["turn_id", "archive"],
+                )
+                recorded += len(markers)
+    return recorded

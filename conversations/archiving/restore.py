@@ -4,7 +4,6 @@ file removed (`restore_archive`, the service of the command of that name)."""
 from __future__ import annotations
 
 import logging
-import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -16,7 +15,7 @@ from conversations import services
 from conversations.archiving import files, manifest
 from conversations.counted import archived_record_counted
 from conversations.models import (
-    CONVERSATION_LOG_FIELDS,
+    ArchivedEvent,
     ArchiveState,
     ConversationArchive,
     ConversationLog,
@@ -126,11 +125,13 @@ def _insert_missing(records: list[dict]) -> int:
         # One transaction, so no run can claim them in between.
         with transaction.atomic():
             ConversationLog.objects.bulk_create(
-                [_turn_from_record(r) for r in missing], ignore_conflicts=True
+                [files.turn_from_record(r) for r in missing], ignore_conflicts=True
             )
             services.conversation_turns_mark_counted(
                 ids=[r["id"] for r in missing if archived_record_counted(r)]
             )
+    # Hot again: a re-sent event now meets the hot table's own unique index.
+    ArchivedEvent.objects.filter(turn_id__in=ids).delete()
     back = ConversationLog.objects.filter(id__in=ids).count()
     if back != len(ids):
         raise Conflict(
@@ -139,12 +140,3 @@ def _insert_missing(records: list[dict]) -> int:
             code="restore_conflict",
         )
     return back - len(present)
-
-
-def _turn_from_record(record: dict) -> ConversationLog:
-    values = {name: record.get(name) for name in CONVERSATION_LOG_FIELDS}
-    for name in ("timestamp", "created_at"):
-        values[name] = files.parse_time(values[name]) if values[name] else None
-    if values["user_id"]:
-        values["user_id"] = uuid.UUID(values["user_id"])
-    return ConversationLog(**values)

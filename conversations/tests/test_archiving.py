@@ -17,9 +17,10 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 
 from conversations import services as conversation_services
-from conversations.archiving import files, manifest, months, restore
+from conversations.archiving import erasure, files, manifest, months, restore
 from conversations.models import (
     CONVERSATION_LOG_FIELDS,
+    ArchivedEvent,
     ArchiveState,
     ConversationArchive,
     ConversationLog,
@@ -283,23 +284,23 @@ def test_killed_after_the_file_is_written_the_orphan_is_replaced(history, monkey
 
 
 def test_killed_while_deleting_from_the_hot_table_the_next_run_finishes(history, monkeypatch):
-    real_delete = conversation_services.conversation_turns_delete
+    real_delete = conversation_services.conversation_turns_archive_delete
     calls = []
 
-    def dies_on_the_second_batch(*, ids):
+    def dies_on_the_second_batch(*, ids, archive_id):
         calls.append(ids)
         if len(calls) == 2:
             raise Killed()
-        return real_delete(ids=ids)
+        return real_delete(ids=ids, archive_id=archive_id)
 
     monkeypatch.setattr(
-        conversation_services, "conversation_turns_delete", dies_on_the_second_batch
+        conversation_services, "conversation_turns_archive_delete", dies_on_the_second_batch
     )
     with pytest.raises(Killed):
         archive_now()
     half = ConversationArchive.objects.get(state=ArchiveState.DELETING)
     assert ConversationLog.objects.filter(robeing_id=half.robeing_id).count() > 0
-    monkeypatch.setattr(conversation_services, "conversation_turns_delete", real_delete)
+    monkeypatch.setattr(conversation_services, "conversation_turns_archive_delete", real_delete)
 
     result = archive_now()
 
@@ -445,3 +446,78 @@ def test_a_file_no_archive_points_at_is_removed_by_the_next_run(history):
     assert result.stray_files_removed == 1
     assert not storage.exists(stray)
     assert all(storage.exists(path) for path in kept)
+
+
+def test_an_archived_event_sent_again_is_a_duplicate_not_a_second_turn(robeing, bot_client):
+    # Found by bench/load.py: the hot table's unique index cannot see a turn
+    # that has left it, so a re-sent old event was stored a second time.
+    old = timezone.now() - dt.timedelta(days=120)
+    turn = {"message": "지난 분기 회의록", "channel_id": "C1", "event_id": "Ev-old-1",
+            "timestamp": old.isoformat()}  # fmt: skip
+    first = bot_client.post("/api/v1/robeings/rb8001/conversations/", turn, format="json")
+    assert first.status_code == 201
+    conversation_services.conversation_turns_mark_counted(ids=[first.json()["id"]])
+    archive_now()
+    assert not ConversationLog.objects.filter(event_id="Ev-old-1").exists()  # archived
+
+    again = bot_client.post("/api/v1/robeings/rb8001/conversations/", turn, format="json")
+    batch = bot_client.post(
+        "/api/v1/robeings/rb8001/conversations/batch/", {"turns": [turn]}, format="json"
+    )
+
+    assert again.status_code == 200
+    assert again.json()["id"] == first.json()["id"]
+    assert again.json()["message"] == "지난 분기 회의록"
+    assert batch.json()["results"][0] == {
+        "index": 0, "status": "duplicate", "id": first.json()["id"], "event_id": "Ev-old-1",
+    }  # fmt: skip
+    assert not ConversationLog.objects.filter(event_id="Ev-old-1").exists()
+
+
+def test_an_erased_archived_turn_sent_again_is_stored_as_new(robeing, bot_client):
+    old = timezone.now() - dt.timedelta(days=120)
+    turn = {"message": "안녕", "channel_id": "C1", "event_id": "Ev-old-2",
+            "slack_user_id": "UGONE", "timestamp": old.isoformat()}  # fmt: skip
+    first = bot_client.post("/api/v1/robeings/rb8001/conversations/", turn, format="json")
+    conversation_services.conversation_turns_mark_counted(ids=[first.json()["id"]])
+    archive_now()
+
+    assert erasure.archives_erase_subject(user_ids=set(), slack_user_ids={"UGONE"}) == (1, 1)
+    assert not ArchivedEvent.objects.filter(event_id="Ev-old-2").exists()
+
+    again = bot_client.post("/api/v1/robeings/rb8001/conversations/", turn, format="json")
+    assert again.status_code == 201 and again.json()["id"] != first.json()["id"]
+
+
+def test_a_restored_turn_sent_again_is_the_hot_original(robeing, bot_client):
+    old = timezone.now() - dt.timedelta(days=120)
+    turn = {"message": "복원", "channel_id": "C1", "event_id": "Ev-old-3",
+            "timestamp": old.isoformat()}  # fmt: skip
+    first = bot_client.post("/api/v1/robeings/rb8001/conversations/", turn, format="json")
+    conversation_services.conversation_turns_mark_counted(ids=[first.json()["id"]])
+    archive_now()
+    archive = ConversationArchive.objects.get()
+    restore.restore_archive(archive_id=archive.id)
+
+    again = bot_client.post("/api/v1/robeings/rb8001/conversations/", turn, format="json")
+
+    assert again.status_code == 200 and again.json()["id"] == first.json()["id"]
+    assert ConversationLog.objects.filter(event_id="Ev-old-3").count() == 1
+    assert not ArchivedEvent.objects.filter(event_id="Ev-old-3").exists()
+
+
+def test_archives_made_before_event_ids_were_kept_get_them_from_the_backfill(robeing, bot_client):
+    old = timezone.now() - dt.timedelta(days=120)
+    turn = {"message": "옛 기록", "channel_id": "C1", "event_id": "Ev-old-4",
+            "timestamp": old.isoformat()}  # fmt: skip
+    first = bot_client.post("/api/v1/robeings/rb8001/conversations/", turn, format="json")
+    conversation_services.conversation_turns_mark_counted(ids=[first.json()["id"]])
+    archive_now()
+    ArchivedEvent.objects.all().delete()  # as an archive of the version before
+    out = StringIO()
+
+    call_command("archived_events_backfill", stdout=out)
+
+    assert out.getvalue().strip() == "Recorded 1 archived event ids."
+    again = bot_client.post("/api/v1/robeings/rb8001/conversations/", turn, format="json")
+    assert again.status_code == 200 and again.json()["id"] == first.json()["id"]
