@@ -443,7 +443,7 @@ def run_load(
 KINDS = (
     "turn", "turn retry (at once)", "turn retry (later)", "turn (twice at once)",
     "turn (back-filled, 100+ days old)", "turn retry (seeded, archived)", "batch", "batch resend",
-    "batch resend (seeded, archived)",
+    "batch resend (seeded, archived)", "batch (twice at once, one reversed)",
     "task", "task replay", "context", "stats", "settings", "settings category",
     "settings change (bot)", "settings change (operator)", "settings history", "operator login",
 )  # fmt: skip
@@ -564,7 +564,8 @@ def run(args: argparse.Namespace, files: Path) -> bool:
     print("seeding old turns", file=sys.stderr)
     seeded = seed_old_turns(db_url, env)
     shorten_aggregation_schedule(db_url)
-    plan = Plan(f"{time.time_ns() % 10**8:x}", keys, seeded, args.archived_retries)
+    run_id = f"{time.time_ns() % 10**8:x}"
+    plan = Plan(run_id, keys, seeded, args.archived_retries, not args.no_reordered_batches)
     port = common.free_port()
     with ExitStack() as services:
         meter = CpuMeter(start_services(services, env, port, files / "logs"))
@@ -595,6 +596,10 @@ def main() -> None:
         "--archived-retries", type=float, default=0.3,
         help="share of the back-fill task that repeats seeded events, archived once the first "
         "archive run is through (half alone, half as batches of 10); default 0.3, 0 for none",
+    )  # fmt: skip
+    parser.add_argument(
+        "--no-reordered-batches", action="store_true",
+        help="never send a batch twice at once with the second copy reversed",
     )  # fmt: skip
     parser.add_argument(
         "--timeout", type=float, help="hard limit for the whole run (default run time + 600 s)"

@@ -104,6 +104,7 @@ class Plan:
     keys: dict[str, str]
     seeded: dict[str, list[tuple[int, dict]]]  # robeing -> (row id, body) of the seeded turns
     archived_retries: float  # share of the back-fill task that repeats a seeded event
+    reordered_batches: bool  # send some batches twice at once, the second copy reversed
     records: list[Record] = field(default_factory=list)
     stopping: bool = False  # set at the end of the run time: users stop between tasks
 
@@ -354,6 +355,45 @@ class BotUser(LoadUser):
         if self.send_batch(turns, "batch") and self.rng.random() < 0.3:
             self.record.counts["batch resends"] += 1
             self.send_batch(turns, "batch resend")
+
+    @task(1)
+    def log_batch_twice_at_once(self) -> None:
+        """The same new batch from two deliveries at the same moment, in opposite
+        orders (two replicas of a bot that both took the same events off a queue):
+        each event created by one, a duplicate of that row for the other."""
+        if not self.plan.reordered_batches:
+            return self.log_batch()
+        turns = [self.turn_body() for _ in range(self.rng.randint(20, 100))]
+        self.record.in_flight.update((self.robeing, t["event_id"]) for t in turns)
+        name, answers = "batch (twice at once, one reversed)", []  # event id -> result
+
+        def send(items: list[dict]) -> None:
+            with self.post("conversations/batch/", {"turns": items}, name) as r:
+                if r.status_code != 200:
+                    return failed(r, "expected 200")
+                answers.append({item.get("event_id"): item for item in r.json()["results"]})
+
+        pair = [gevent.spawn(send, turns), gevent.spawn(send, turns[::-1])]
+        gevent.joinall(pair, timeout=REQUEST_TIMEOUT + 5)
+        self.record.counts["batches sent twice at once"] += 1
+        problems = [p for t in turns if (p := self.paired_item(t, answers))]
+        if problems:
+            self.check_failed(name, f"{len(problems)} items: {'; '.join(problems[:3])}")
+
+    def paired_item(self, turn: dict, answers: list[dict[str, dict]]) -> str:
+        """Book one event of a batch sent twice; what is wrong with it, if anything."""
+        results = [answer.get(turn["event_id"]) for answer in answers]
+        for result in results:
+            if result and result["status"] != "error":
+                self.acked(turn, result["id"])
+        statuses = sorted(result["status"] if result else "missing" for result in results)
+        self.record.counts["turns stored"] += statuses.count("created")
+        if len(results) == 2 and (
+            statuses != ["created", "duplicate"]
+            or len(self.record.turns[(self.robeing, turn["event_id"])]) != 1
+        ):
+            return f"{turn['event_id']}: {results}"
+        return ""
 
     def send_batch(self, turns: list[dict], name: str) -> bool:
         keys = [(self.robeing, t["event_id"]) for t in turns]
