@@ -122,6 +122,11 @@ SEEDED_PER_ROBEING = 1_500
 AGGREGATION_EVERY_SECONDS = 10
 ARCHIVE_TASK = "conversations.tasks.archive_conversations"
 WORKERS = ("--workers", "3", "--worker-class", "gthread", "--threads", "4", "--timeout", "60")
+# gunicorn closes an idle connection after 2 s; a client that sends a POST on
+# it just then gets "connection closed" and may not repeat it. The second
+# connection of a bot (for requests sent twice at once) idles that long: the
+# server keeps connections open longer than any of them idles here.
+WORKERS += ("--keep-alive", "75")
 RESULTS = Path(__file__).resolve().parent / "load_results.md"
 
 
