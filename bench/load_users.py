@@ -275,9 +275,9 @@ class BotUser(LoadUser):
 
     def acked(self, body: dict, row_id: int) -> None:
         self.record.ack_turn((self.robeing, body["event_id"]), row_id)
-        if body["channel_id"] != "CBACKFILL":
+        thread = (body["channel_id"], body["thread_ts"])
+        if thread in self.threads:  # not a back-filled or seeded turn
             # The newest of the thread: a duplicate in a batch answers an older row.
-            thread = (body["channel_id"], body["thread_ts"])
             self.last_in_thread[thread] = max(row_id, self.last_in_thread.get(thread, 0))
             self.sent = [*self.sent[-499:], body]
 
@@ -413,7 +413,7 @@ class BotUser(LoadUser):
 
     def batch_item(self, turn: dict, key: Key, result: dict) -> str:
         """Book one item of a batch answer; what is wrong with it, if anything."""
-        known = self.record.turns.get(key) or self.seeded_ids.get(key)
+        known = self.record.turns.get(key, set()) | self.seeded_ids.get(key, set())
         status = result["status"]
         if status == "error":
             self.record.refused.add(key)
@@ -423,13 +423,13 @@ class BotUser(LoadUser):
         self.acked(turn, result["id"])
         if turn["confidence"] == 7:
             return f"{key[1]} with confidence 7 was {status}"
-        if status == "created" and known is None:
+        if status == "created" and not known:
             self.record.counts["turns stored"] += 1
             return ""
-        if status == "duplicate" and known and result["id"] in known:
+        if status == "duplicate" and result["id"] in known:
             self.record.counts["batch items answered duplicate"] += 1
             return ""
-        return f"{key[1]} {status} as row {result['id']}, earlier answers {sorted(known or ())}"
+        return f"{key[1]} {status} as row {result['id']}, earlier answers {sorted(known)}"
 
     @task(6)
     def report_task(self) -> None:
