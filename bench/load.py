@@ -490,13 +490,17 @@ def counts_table(told: Record, result: LoadResult, aggregation_runs: int, logs: 
 
 
 def failures_table(result: LoadResult) -> list[str]:
-    errors = sorted(result.stats.errors.values(), key=lambda e: -e.occurrences)
-    if not errors:
+    """Failures by kind of request, with the first error of each."""
+    kinds: dict[str, list] = {}
+    for e in result.stats.errors.values():
+        kind = kinds.setdefault(f"{e.method} {e.name}", [0, e.error])
+        kind[0] += e.occurrences
+    if not kinds:
         return []
-    lines = ["", "| failed | times | error |", "|---|---|---|"]
-    for e in errors[:20]:
-        error = re.sub(r"https?://127\.0\.0\.1:\d+", "", str(e.error)).replace("|", "/")[:300]
-        lines.append(f"| {e.method} {e.name} | {e.occurrences} | {error} |")
+    lines = ["", "| failed | times | first error |", "|---|---|---|"]
+    for name, (times, error) in sorted(kinds.items(), key=lambda kind: -kind[1][0]):
+        text = re.sub(r"https?://127\.0\.0\.1:\d+", "", str(error)).replace("|", "/")[:300]
+        lines.append(f"| {name} | {times} | {text} |")
     return lines
 
 
@@ -510,6 +514,21 @@ def unknown_outcomes(told: Record) -> str:
     return f"{len(unknown)}{f' ({shown})' if shown else ''}"
 
 
+def command_line() -> str:
+    return " ".join([".venv/bin/python", "bench/load.py", *sys.argv[1:]])
+
+
+def results_write(section: str) -> None:
+    """Put this run's section into RESULTS, replacing the one of the same
+    command line and keeping the others (e.g. a run with --archived-retries 0)."""
+    sections: dict[str, str] = {}
+    if RESULTS.exists():
+        for part in RESULTS.read_text().split("\n## ")[1:]:
+            sections[part.split("\n", 1)[0]] = f"## {part.rstrip()}\n"
+    sections[section.split("\n", 1)[0].removeprefix("## ")] = section
+    RESULTS.write_text("# bench/load.py results\n\n" + "\n".join(sections.values()))
+
+
 def report(
     args: argparse.Namespace,
     result: LoadResult,
@@ -521,7 +540,7 @@ def report(
     bots = args.users - OPERATORS
     users = f"{args.users} users ({bots} bots of {len(ROBEINGS)} robeings, {OPERATORS} operators)"
     lines = [
-        "# bench/load.py results",
+        f"## `{command_line()}`",
         "",
         f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC. {common.run_header()}",
         "",
@@ -584,7 +603,7 @@ def run(args: argparse.Namespace, files: Path) -> bool:
     text = report(args, result, told, checks, aggregation_runs, files / "logs")
     print(f"\n{text}")
     if not args.no_results:
-        RESULTS.write_text(text)
+        results_write(text)
     return all(c.passed for c in checks)
 
 
