@@ -118,6 +118,10 @@ from bench.load_users import (  # noqa: E402
 
 DB_NAME = "robeing_bench_load"
 CACHE_REDIS_DB, BROKER_REDIS_DB = 7, 8
+# A session advisory lock on the server, held for the whole run: two runs at
+# once (say from two checkouts) would drop and share each other's database
+# and Redis databases, and both report nonsense.
+RUN_LOCK = 0x6C6F6164  # "load"
 SEEDED_PER_ROBEING = 1_500
 AGGREGATION_EVERY_SECONDS = 10
 ARCHIVE_TASK = "conversations.tasks.archive_conversations"
@@ -597,14 +601,23 @@ def run(args: argparse.Namespace, files: Path) -> bool:
         host = f"http://127.0.0.1:{port}"
         result = run_load(host, plan, args, env, files / "logs", meter)
     print("services stopped; counting the backlog and reconciling", file=sys.stderr)
-    aggregation_runs = finish_aggregation(db_url, env)
+    aggregation_runs, aggregation_problem = finish_aggregation(db_url, env)
     told = merged(plan)
-    checks = reconcile(db_url, env, files, result, told)
+    checks = reconcile(db_url, env, files, result, told, aggregation_problem)
     text = report(args, result, told, checks, aggregation_runs, files / "logs")
     print(f"\n{text}")
     if not args.no_results:
         results_write(text)
     return all(c.passed for c in checks)
+
+
+def run_lock() -> psycopg.Connection:
+    """The session that holds RUN_LOCK; exits if another run holds it."""
+    guard = psycopg.connect(common.database_url("postgres"), autocommit=True)
+    if not guard.execute("SELECT pg_try_advisory_lock(%s)", [RUN_LOCK]).fetchone()[0]:
+        guard.close()
+        sys.exit(f"another bench/load.py is running: it uses {DB_NAME} and Redis 7 and 8 too")
+    return guard
 
 
 def main() -> None:
@@ -635,6 +648,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.users <= OPERATORS:
         parser.error(f"--users must be more than the {OPERATORS} operators")
+    guard = run_lock()
     files = Path(tempfile.mkdtemp(prefix="robeing-bench-load-"))
     (files / "logs").mkdir()
     passed = False
@@ -652,6 +666,7 @@ def main() -> None:
             shutil.rmtree(files, ignore_errors=True)
             common.database_drop(DB_NAME)
             redis_flush(CACHE_REDIS_DB, BROKER_REDIS_DB)
+        guard.close()  # the run lock goes with the session
     sys.exit(0 if passed else 1)
 
 

@@ -133,7 +133,7 @@ def check_nothing_else(told: Record, stored: Stored) -> Check:
     return Check("2. nothing unacknowledged stored", not (stray or refused_present), detail)
 
 
-def check_totals(db_url: str, stored: Stored) -> Check:
+def check_totals(db_url: str, stored: Stored, aggregation_problem: str) -> Check:
     with psycopg.connect(db_url) as conn:
         totals = dict(conn.execute("SELECT robeing_id, total_conversations FROM robeing_stats"))
         xp = dict(
@@ -152,8 +152,10 @@ def check_totals(db_url: str, stored: Stored) -> Check:
         f"{len(ROBEINGS)} robeings, {sum(stored.per_robeing.values()):,} turns (hot + archived), "
         f"sum of total_conversations {sum(totals.values()):,}; backlog left {backlog}; "
         f"{len(wrong)} differ{': ' + '; '.join(wrong) if wrong else ''}"
+        f"{'; ' + aggregation_problem if aggregation_problem else ''}"
     )
-    return Check("3. total_conversations = turns counted", not wrong and backlog == 0, detail)
+    passed = not wrong and backlog == 0 and not aggregation_problem
+    return Check("3. total_conversations = turns counted", passed, detail)
 
 
 def check_ledger(db_url: str, env: dict[str, str], told: Record) -> Check:
@@ -240,7 +242,10 @@ def check_jobs(result: LoadResult, worker: dict[str, Any]) -> Check:
             f"{r.name} at {r.started:.0f}-{r.finished or 0:.0f} s: {r.outcome}" for r in result.runs
         )
     )
+    failures = worker["failures"]
+    detail += f"; {len(failures)} tasks failed or retried in the worker{examples(failures, 2)}"
     passed = ok and worker["aggregations"] > 0 and len(archive_runs) == 2 and moved > 0
+    passed = passed and not failures
     return Check("0. aggregation and archiving ran during the load", passed, detail)
 
 
@@ -276,21 +281,49 @@ def worker_log_summary(log: Path) -> dict[str, Any]:
             r"archive_conversations\[[^\]]+\] succeeded in [\d.]+s: \{'turns': (\d+)", text
         )
     )
-    return {"aggregations": aggregations, "archived": archived}
+    # A task that raised, or that Celery retries (a transient database error).
+    failures = re.findall(r"Task (\S+) (?:raised unexpected|retry): (.{0,200})", text)
+    return {"aggregations": aggregations, "archived": archived, "failures": failures}
 
 
-def finish_aggregation(db_url: str, env: dict[str, str]) -> int:
-    """Count the backlog to the end, as the next beat runs would; returns the runs."""
+# What is left on the backlog, and whether its turns exist.
+BACKLOG = (
+    "SELECT count(*), count(*) FILTER (WHERE NOT EXISTS "
+    "(SELECT 1 FROM conversation_log t WHERE t.id = u.turn_id)) FROM conversation_uncounted u"
+)
+# Other sessions on this database: what could hold the backlog's rows.
+SESSIONS = (
+    "SELECT pid, application_name, state, wait_event, left(query, 80) FROM pg_stat_activity "
+    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+)
+
+
+def finish_aggregation(db_url: str, env: dict[str, str]) -> tuple[int, str]:
+    """Count the backlog to the end, as the next beat runs would: the runs it
+    took, and what went wrong if it did not empty (check 3 reports it)."""
     for run in range(1, 11):
-        common.manage(env, "aggregate_stats", timeout=300)
+        try:
+            last = common.manage(env, "aggregate_stats", timeout=300).strip()
+        except subprocess.CalledProcessError as exc:
+            return run, f"aggregate_stats failed: {exc.stderr.strip()[-600:]}"
         with psycopg.connect(db_url) as conn:
-            if not conn.execute("SELECT count(*) FROM conversation_uncounted").fetchone()[0]:
-                return run
-    raise RuntimeError("the aggregation backlog did not empty in 10 runs")
+            left, orphans = conn.execute(BACKLOG).fetchone()
+            if not left:
+                return run, ""
+            sessions = conn.execute(SESSIONS).fetchall()
+    return run, (
+        f"the backlog did not empty in {run} runs: {left} turns left, {orphans} of them not in "
+        f"conversation_log; the last run said {last!r}; other sessions: {sessions}"
+    )
 
 
 def reconcile(
-    db_url: str, env: dict[str, str], files: Path, result: LoadResult, told: Record
+    db_url: str,
+    env: dict[str, str],
+    files: Path,
+    result: LoadResult,
+    told: Record,
+    aggregation_problem: str,
 ) -> list[Check]:
     worker = worker_log_summary(files / "logs" / "worker.log")
     stored = read_stored(db_url, files / "archives")
@@ -298,7 +331,7 @@ def reconcile(
         check_jobs(result, worker),
         check_stored_once(told, stored),
         check_nothing_else(told, stored),
-        check_totals(db_url, stored),
+        check_totals(db_url, stored, aggregation_problem),
         check_ledger(db_url, env, told),
         check_settings_history(db_url, told),
         check_requests(result),
