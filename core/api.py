@@ -153,20 +153,29 @@ class BaseAPIView(APIView):
             length = 0
         if length > limit:
             raise PayloadTooLarge(f"Request body is {length} bytes; the limit is {limit} bytes.")
-        # Before authentication: a flood of bad credentials costs one Redis call each.
-        ratelimit.enforce(
-            subject=f"addr:{ratelimit.client_address(request)}",
-            setting_name="API_RATE_LIMIT_PER_ADDRESS",
-            who="address",
-        )
-        super().initial(request, *args, **kwargs)
+        try:
+            super().initial(request, *args, **kwargs)
+        except (
+            drf_exceptions.AuthenticationFailed,
+            drf_exceptions.NotAuthenticated,
+            drf_exceptions.PermissionDenied,
+        ):
+            # Refused callers count against their address too, so a flood of
+            # bad keys turns into 429s (one Redis call each).
+            ratelimit.enforce(_address_limit(request))
+            raise
 
     def check_throttles(self, request: Request) -> None:
-        """Per API key (a bot) or account (staff), once authenticated."""
+        """Per API key (a bot) or account (staff) and per address, once
+        authenticated: both in one Redis call, the hot path's only one."""
         user = request.user
         key_prefix = getattr(user, "key_prefix", None)  # accounts.RobeingPrincipal
         subject = f"key:{key_prefix}" if key_prefix else f"user:{getattr(user, 'pk', '')}"
-        ratelimit.enforce(subject=subject, setting_name="API_RATE_LIMIT_PER_KEY", who="API key")
+        ratelimit.enforce((subject, "API_RATE_LIMIT_PER_KEY", "API key"), _address_limit(request))
+
+
+def _address_limit(request: Request) -> tuple[str, str, str]:
+    return (f"addr:{ratelimit.client_address(request)}", "API_RATE_LIMIT_PER_ADDRESS", "address")
 
 
 def _never(robeing_id: str) -> bool:

@@ -36,20 +36,28 @@ from core.errors import RateLimited
 
 logger = logging.getLogger(__name__)
 
-# KEYS[1]: the subject's key. ARGV[1]: interval between requests (ms, period/N),
-# ARGV[2]: the period (ms). Returns 0 when allowed, else ms until one would be.
+# KEYS: one key per subject; ARGV: per key, the interval between requests (ms,
+# period/N) and the period (ms). All subjects are counted, or none: returns
+# {0, 0} when every one allows the request, else {ms to wait, the index (1-based)
+# of the subject that refuses it}.
 _GCRA = """
 local now = redis.call('TIME')
 local now_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
-local interval = tonumber(ARGV[1])
-local period = tonumber(ARGV[2])
-local tat = tonumber(redis.call('GET', KEYS[1]) or now_ms)
-if tat < now_ms then tat = now_ms end
-local new_tat = tat + interval
-local allowed_at = new_tat - period
-if allowed_at > now_ms then return allowed_at - now_ms end
-redis.call('SET', KEYS[1], new_tat, 'PX', math.ceil(new_tat - now_ms))
-return 0
+local new_tats = {}
+for i = 1, #KEYS do
+  local interval = tonumber(ARGV[2 * i - 1])
+  local period = tonumber(ARGV[2 * i])
+  local tat = tonumber(redis.call('GET', KEYS[i]) or now_ms)
+  if tat < now_ms then tat = now_ms end
+  local new_tat = tat + interval
+  local allowed_at = new_tat - period
+  if allowed_at > now_ms then return {math.ceil(allowed_at - now_ms), i} end
+  new_tats[i] = new_tat
+end
+for i = 1, #KEYS do
+  redis.call('SET', KEYS[i], new_tats[i], 'PX', math.ceil(new_tats[i] - now_ms))
+end
+return {0, 0}
 """
 
 _UNITS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600, "hour": 3600}
@@ -88,18 +96,21 @@ class _InProcess:
         self._lock = threading.Lock()
         self._tat: dict[str, float] = {}
 
-    def wait_ms(self, key: str, rate: Rate) -> float:
+    def wait_ms(self, limits: list[tuple[str, Rate]]) -> tuple[float, int]:
         now = time.monotonic() * 1000
         with self._lock:
-            tat = max(self._tat.get(key, now), now)
-            new_tat = tat + rate.interval_ms
-            allowed_at = new_tat - rate.seconds * 1000
-            if allowed_at > now:
-                return allowed_at - now
-            self._tat[key] = new_tat
+            new_tats = []
+            for index, (key, rate) in enumerate(limits):
+                new_tat = max(self._tat.get(key, now), now) + rate.interval_ms
+                allowed_at = new_tat - rate.seconds * 1000
+                if allowed_at > now:
+                    return allowed_at - now, index
+                new_tats.append(new_tat)
+            for (key, _rate), new_tat in zip(limits, new_tats, strict=True):
+                self._tat[key] = new_tat
             if len(self._tat) > 100_000:  # forget subjects long idle
                 self._tat = {k: v for k, v in self._tat.items() if v > now}
-            return 0.0
+            return 0.0, -1
 
     def clear(self) -> None:
         with self._lock:
@@ -119,15 +130,23 @@ class RateLimiter:
 
     def wait_seconds(self, key: str, rate: Rate) -> float:
         """0 if a request of `key` may go now (and counts it), else how long to wait."""
+        return self.check([(key, rate)])[0]
+
+    def check(self, limits: list[tuple[str, Rate]]) -> tuple[float, int]:
+        """Count one request against every (subject, rate), atomically, in one
+        round trip: (0, -1) if all allow it, else (seconds to wait, the index
+        of the limit that refuses it), and then nothing is counted."""
         if self._script is None:
-            return self._memory.wait_ms(key, rate) / 1000
+            wait_ms, index = self._memory.wait_ms(limits)
+            return wait_ms / 1000, index
+        keys = [f"ratelimit:{key}" for key, _ in limits]
+        args = [value for _, rate in limits for value in (rate.interval_ms, rate.seconds * 1000)]
         try:
-            args = [rate.interval_ms, rate.seconds * 1000]
-            wait_ms = self._script(keys=[f"ratelimit:{key}"], args=args)
+            wait_ms, index = self._script(keys=keys, args=args)
         except redis.RedisError as exc:
             logger.warning("Rate limit not checked (Redis unavailable): %s", exc)
-            return 0.0
-        return int(wait_ms) / 1000
+            return 0.0, -1
+        return int(wait_ms) / 1000, int(index) - 1
 
     def clear(self) -> None:
         """For tests: forget the in-process counts (Redis ones go with the cache)."""
@@ -151,14 +170,20 @@ def limiter() -> RateLimiter:
     return _limiter
 
 
-def enforce(*, subject: str, setting_name: str, who: str) -> None:
-    """Count one request of `subject` against the rate in `settings.<setting_name>`;
-    RateLimited (429 with Retry-After) when it is over."""
-    rate = parse_rate(getattr(settings, setting_name))
-    if rate is None:
+def enforce(*limits: tuple[str, str, str]) -> None:
+    """Count one request against each (subject, setting name, who) whose
+    setting names a rate, in one Redis call; RateLimited (429 with
+    Retry-After) naming the limit that is over."""
+    active = []
+    for subject, setting_name, who in limits:
+        rate = parse_rate(getattr(settings, setting_name))
+        if rate is not None:
+            active.append((subject, rate, setting_name, who))
+    if not active:
         return
-    wait = limiter().wait_seconds(subject, rate)
+    wait, index = limiter().check([(subject, rate) for subject, rate, _, _ in active])
     if wait > 0:
+        _, rate, setting_name, who = active[index]
         retry_after = max(1, math.ceil(wait))
         raise RateLimited(
             f"Too many requests from this {who}: the limit is {rate.count} per "

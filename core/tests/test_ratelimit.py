@@ -36,7 +36,7 @@ def test_another_robeings_key_has_its_own_allowance(bot_client, other_bot_client
 
 
 @override_settings(API_RATE_LIMIT_PER_ADDRESS="5/min")
-def test_the_address_limit_counts_bad_credentials_before_checking_them(robeing):
+def test_the_address_limit_turns_a_flood_of_bad_credentials_into_429s(robeing):
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION="Api-Key garbage.notakey")
 
@@ -105,3 +105,15 @@ def test_rates_read_as_operators_write_them(text, rate):
 def test_a_rate_that_means_nothing_is_refused(text):
     with pytest.raises(ValueError, match="Not a rate"):
         parse_rate(text)
+
+
+@override_settings(API_RATE_LIMIT_PER_KEY="2/min", API_RATE_LIMIT_PER_ADDRESS="3/min")
+def test_a_request_one_limit_refuses_is_not_counted_against_the_other(bot_client):
+    # Both limits in one atomic call: the key's refusal must not spend the
+    # address's allowance (2 of its 3 are used by the requests that went).
+    from core.ratelimit import Rate, limiter
+
+    assert [bot_client.get(STATS).status_code for _ in range(3)] == [200, 200, 429]
+
+    assert limiter().check([("addr:127.0.0.1", Rate(3, 60))]) == (0, -1)  # the 3rd is free
+    assert limiter().check([("addr:127.0.0.1", Rate(3, 60))])[0] > 0  # and now spent
