@@ -3,12 +3,10 @@ once, not on every request, and never trusted after it changes."""
 
 from __future__ import annotations
 
-import base64
-
 import pytest
-from rest_framework.test import APIClient
 
 from accounts.models import User
+from accounts.tests.clients import basic_client
 from accounts.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -17,50 +15,29 @@ PASSWORD = "correct horse battery staple"
 LOG_VIEW = "view_conversationlog"  # what the overview asks of staff
 
 
-def script(email: str, password: str) -> APIClient:
-    client = APIClient()
-    token = base64.b64encode(f"{email}:{password}".encode()).decode()
-    client.credentials(HTTP_AUTHORIZATION=f"Basic {token}")
-    return client
-
-
-@pytest.fixture
-def checks(monkeypatch) -> list[str]:
-    """Every password check the request path makes."""
-    made: list[str] = []
-    real = User.check_password
-
-    def counted(self, raw_password):
-        made.append(self.email)
-        return real(self, raw_password)
-
-    monkeypatch.setattr(User, "check_password", counted)
-    return made
-
-
-def test_a_staff_scripts_password_is_checked_once_for_many_requests(checks):
+def test_a_staff_scripts_password_is_checked_once_for_many_requests(password_checks):
     UserFactory(email="bi@example.com", is_staff=True, permissions=[LOG_VIEW])
-    client = script("bi@example.com", PASSWORD)
+    client = basic_client("bi@example.com", PASSWORD)
 
     assert [client.get(URL).status_code for _ in range(3)] == [200, 200, 200]
-    assert checks == ["bi@example.com"]
+    assert password_checks == ["bi@example.com"]
 
 
-def test_a_new_password_ends_the_remembered_one_at_once(checks):
+def test_a_new_password_ends_the_remembered_one_at_once(password_checks):
     user = UserFactory(email="bi@example.com", is_staff=True, permissions=[LOG_VIEW])
-    client = script("bi@example.com", PASSWORD)
+    client = basic_client("bi@example.com", PASSWORD)
     assert client.get(URL).status_code == 200
 
     user.set_password("a different secret")
     user.save()
 
     assert client.get(URL).status_code == 401
-    assert script("bi@example.com", "a different secret").get(URL).status_code == 200
+    assert basic_client("bi@example.com", "a different secret").get(URL).status_code == 200
 
 
-def test_a_deactivated_user_is_refused_at_once(checks):
+def test_a_deactivated_user_is_refused_at_once(password_checks):
     user = UserFactory(email="bi@example.com", is_staff=True, permissions=[LOG_VIEW])
-    client = script("bi@example.com", PASSWORD)
+    client = basic_client("bi@example.com", PASSWORD)
     assert client.get(URL).status_code == 200
 
     User.objects.filter(pk=user.pk).update(is_active=False)
@@ -68,9 +45,9 @@ def test_a_deactivated_user_is_refused_at_once(checks):
     assert client.get(URL).status_code == 401
 
 
-def test_a_wrong_password_is_checked_every_time(checks):
+def test_a_wrong_password_is_checked_every_time(password_checks):
     UserFactory(email="bi@example.com", is_staff=True, permissions=[LOG_VIEW])
-    client = script("bi@example.com", "guess")
+    client = basic_client("bi@example.com", "guess")
 
     assert [client.get(URL).status_code for _ in range(2)] == [401, 401]
-    assert len(checks) == 2
+    assert len(password_checks) == 2

@@ -4,13 +4,10 @@ password hash is computed."""
 
 from __future__ import annotations
 
-import base64
-
 import pytest
 from django.test import Client, override_settings
-from rest_framework.test import APIClient
 
-from accounts.models import User
+from accounts.tests.clients import basic_client
 from accounts.tests.factories import UserFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("staff_account")]
@@ -29,31 +26,10 @@ def staff_account():
     return UserFactory(email="admin@example.com", is_staff=True, permissions=["view_conversationlog"])  # fmt: skip
 
 
-@pytest.fixture
-def hashes(monkeypatch) -> list[str]:
-    """Every password hash the request path computes."""
-    made: list[str] = []
-    real = User.check_password
-
-    def counted(self, raw_password):
-        made.append(self.email)
-        return real(self, raw_password)
-
-    monkeypatch.setattr(User, "check_password", counted)
-    return made
-
-
 def admin_login(client: Client, password: str, email: str = "admin@example.com", **extra):
     return client.post(
         "/admin/login/?next=/admin/", {"username": email, "password": password}, **extra
     )
-
-
-def basic(email: str, password: str, address: str = "127.0.0.1") -> APIClient:
-    client = APIClient(REMOTE_ADDR=address)
-    token = base64.b64encode(f"{email}:{password}".encode()).decode()
-    client.credentials(HTTP_AUTHORIZATION=f"Basic {token}")
-    return client
 
 
 def test_after_thirty_wrong_admin_passwords_the_right_one_does_not_log_in():
@@ -88,26 +64,26 @@ def test_wrong_passwords_below_the_limit_still_let_the_right_one_in():
     assert "_auth_user_id" in client.session
 
 
-def test_a_locked_out_staff_script_is_refused_with_429_before_any_hash(hashes):
-    statuses = [basic("admin@example.com", f"guess-{n}").get(OVERVIEW).status_code for n in range(LIMIT)]  # fmt: skip
+def test_a_locked_out_staff_script_is_refused_with_429_before_any_hash(password_checks):
+    statuses = [basic_client("admin@example.com", f"guess-{n}").get(OVERVIEW).status_code for n in range(LIMIT)]  # fmt: skip
     assert statuses == [401] * (LIMIT - 1) + [429]  # the failure that reaches the limit locks
-    hashes.clear()
+    password_checks.clear()
 
-    refused = basic("admin@example.com", PASSWORD).get(OVERVIEW)
+    refused = basic_client("admin@example.com", PASSWORD).get(OVERVIEW)
 
     assert refused.status_code == 429
     assert refused.json()["code"] == "rate_limited"
     assert int(refused["Retry-After"]) == 15 * 60
-    assert hashes == []  # no PBKDF2 spent on it
+    assert password_checks == []  # no PBKDF2 spent on it
 
 
-def test_one_address_guessing_many_accounts_is_locked_for_all_of_them(hashes):
+def test_one_address_guessing_many_accounts_is_locked_for_all_of_them(password_checks):
     UserFactory(email="other@example.com", is_staff=True, permissions=["view_conversationlog"])
     for n in range(LIMIT):
-        basic(f"nobody{n}@example.com", "guess", address="203.0.113.9").get(OVERVIEW)
+        basic_client(f"nobody{n}@example.com", "guess", address="203.0.113.9").get(OVERVIEW)
 
-    refused = basic("other@example.com", PASSWORD, address="203.0.113.9").get(OVERVIEW)
-    elsewhere = basic("other@example.com", PASSWORD, address="198.51.100.1").get(OVERVIEW)
+    refused = basic_client("other@example.com", PASSWORD, address="203.0.113.9").get(OVERVIEW)
+    elsewhere = basic_client("other@example.com", PASSWORD, address="198.51.100.1").get(OVERVIEW)
 
     assert refused.status_code == 429
     assert elsewhere.status_code == 200
@@ -115,14 +91,14 @@ def test_one_address_guessing_many_accounts_is_locked_for_all_of_them(hashes):
 
 def test_an_account_guessed_from_many_addresses_is_locked_everywhere():
     for n in range(LIMIT):
-        basic("admin@example.com", "guess", address=f"203.0.113.{n}").get(OVERVIEW)
+        basic_client("admin@example.com", "guess", address=f"203.0.113.{n}").get(OVERVIEW)
 
-    assert basic("admin@example.com", PASSWORD, address="198.51.100.1").get(OVERVIEW).status_code == 429  # fmt: skip
+    assert basic_client("admin@example.com", PASSWORD, address="198.51.100.1").get(OVERVIEW).status_code == 429  # fmt: skip
 
 
 @override_settings(AXES_COOLOFF_TIME=__import__("datetime").timedelta(seconds=0))
 def test_the_lockout_ends_after_the_cool_off():
     for n in range(LIMIT):
-        basic("admin@example.com", f"guess-{n}").get(OVERVIEW)
+        basic_client("admin@example.com", f"guess-{n}").get(OVERVIEW)
 
-    assert basic("admin@example.com", PASSWORD).get(OVERVIEW).status_code == 200
+    assert basic_client("admin@example.com", PASSWORD).get(OVERVIEW).status_code == 200

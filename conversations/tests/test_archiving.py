@@ -448,76 +448,72 @@ def test_a_file_no_archive_points_at_is_removed_by_the_next_run(history):
     assert all(storage.exists(path) for path in kept)
 
 
-def test_an_archived_event_sent_again_is_a_duplicate_not_a_second_turn(robeing, bot_client):
-    # Found by bench/load.py: the hot table's unique index cannot see a turn
-    # that has left it, so a re-sent old event was stored a second time.
-    old = timezone.now() - dt.timedelta(days=120)
-    turn = {"message": "지난 분기 회의록", "channel_id": "C1", "event_id": "Ev-old-1",
-            "timestamp": old.isoformat()}  # fmt: skip
-    first = bot_client.post("/api/v1/robeings/rb8001/conversations/", turn, format="json")
+TURNS_URL = "/api/v1/robeings/rb8001/conversations/"
+
+
+def an_archived_turn(client, **fields) -> tuple[dict, dict]:
+    """A turn 120 days old stored through the API, counted and archived: its
+    body (to send again) and the first answer."""
+    turn = {"channel_id": "C1", "timestamp": (timezone.now() - dt.timedelta(days=120)).isoformat(),
+            **fields}  # fmt: skip
+    first = client.post(TURNS_URL, turn, format="json")
     assert first.status_code == 201
     conversation_services.conversation_turns_mark_counted(ids=[first.json()["id"]])
     archive_now()
+    return turn, first.json()
+
+
+def test_an_archived_event_sent_again_is_a_duplicate_not_a_second_turn(robeing, bot_client):
+    # Found by bench/load.py: the hot table's unique index cannot see a turn
+    # that has left it, so a re-sent old event was stored a second time.
+    turn, first = an_archived_turn(bot_client, message="지난 분기 회의록", event_id="Ev-old-1")
     assert not ConversationLog.objects.filter(event_id="Ev-old-1").exists()  # archived
 
-    again = bot_client.post("/api/v1/robeings/rb8001/conversations/", turn, format="json")
+    again = bot_client.post(TURNS_URL, turn, format="json")
     batch = bot_client.post(
         "/api/v1/robeings/rb8001/conversations/batch/", {"turns": [turn]}, format="json"
     )
 
     assert again.status_code == 200
-    assert again.json()["id"] == first.json()["id"]
+    assert again.json()["id"] == first["id"]
     assert again.json()["message"] == "지난 분기 회의록"
     assert batch.json()["results"][0] == {
-        "index": 0, "status": "duplicate", "id": first.json()["id"], "event_id": "Ev-old-1",
+        "index": 0, "status": "duplicate", "id": first["id"], "event_id": "Ev-old-1",
     }  # fmt: skip
     assert not ConversationLog.objects.filter(event_id="Ev-old-1").exists()
 
 
 def test_an_erased_archived_turn_sent_again_is_stored_as_new(robeing, bot_client):
-    old = timezone.now() - dt.timedelta(days=120)
-    turn = {"message": "안녕", "channel_id": "C1", "event_id": "Ev-old-2",
-            "slack_user_id": "UGONE", "timestamp": old.isoformat()}  # fmt: skip
-    first = bot_client.post("/api/v1/robeings/rb8001/conversations/", turn, format="json")
-    conversation_services.conversation_turns_mark_counted(ids=[first.json()["id"]])
-    archive_now()
+    turn, first = an_archived_turn(
+        bot_client, message="안녕", event_id="Ev-old-2", slack_user_id="UGONE"
+    )
 
     assert erasure.archives_erase_subject(user_ids=set(), slack_user_ids={"UGONE"}) == (1, 1)
     assert not ArchivedEvent.objects.filter(event_id="Ev-old-2").exists()
 
-    again = bot_client.post("/api/v1/robeings/rb8001/conversations/", turn, format="json")
-    assert again.status_code == 201 and again.json()["id"] != first.json()["id"]
+    again = bot_client.post(TURNS_URL, turn, format="json")
+    assert again.status_code == 201 and again.json()["id"] != first["id"]
 
 
 def test_a_restored_turn_sent_again_is_the_hot_original(robeing, bot_client):
-    old = timezone.now() - dt.timedelta(days=120)
-    turn = {"message": "복원", "channel_id": "C1", "event_id": "Ev-old-3",
-            "timestamp": old.isoformat()}  # fmt: skip
-    first = bot_client.post("/api/v1/robeings/rb8001/conversations/", turn, format="json")
-    conversation_services.conversation_turns_mark_counted(ids=[first.json()["id"]])
-    archive_now()
+    turn, first = an_archived_turn(bot_client, message="복원", event_id="Ev-old-3")
     archive = ConversationArchive.objects.get()
     restore.restore_archive(archive_id=archive.id)
 
-    again = bot_client.post("/api/v1/robeings/rb8001/conversations/", turn, format="json")
+    again = bot_client.post(TURNS_URL, turn, format="json")
 
-    assert again.status_code == 200 and again.json()["id"] == first.json()["id"]
+    assert again.status_code == 200 and again.json()["id"] == first["id"]
     assert ConversationLog.objects.filter(event_id="Ev-old-3").count() == 1
     assert not ArchivedEvent.objects.filter(event_id="Ev-old-3").exists()
 
 
 def test_archives_made_before_event_ids_were_kept_get_them_from_the_backfill(robeing, bot_client):
-    old = timezone.now() - dt.timedelta(days=120)
-    turn = {"message": "옛 기록", "channel_id": "C1", "event_id": "Ev-old-4",
-            "timestamp": old.isoformat()}  # fmt: skip
-    first = bot_client.post("/api/v1/robeings/rb8001/conversations/", turn, format="json")
-    conversation_services.conversation_turns_mark_counted(ids=[first.json()["id"]])
-    archive_now()
+    turn, first = an_archived_turn(bot_client, message="옛 기록", event_id="Ev-old-4")
     ArchivedEvent.objects.all().delete()  # as an archive of the version before
     out = StringIO()
 
     call_command("archived_events_backfill", stdout=out)
 
     assert out.getvalue().strip() == "Recorded 1 archived event ids."
-    again = bot_client.post("/api/v1/robeings/rb8001/conversations/", turn, format="json")
-    assert again.status_code == 200 and again.json()["id"] == first.json()["id"]
+    again = bot_client.post(TURNS_URL, turn, format="json")
+    assert again.status_code == 200 and again.json()["id"] == first["id"]

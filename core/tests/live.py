@@ -58,3 +58,11 @@ def killed_after_lines(command: subprocess.Popen, lines: int) -> bool:
             break
     command.communicate(timeout=300)
     return killed
+
+
+def send_task(task_name: str, broker_url: str) -> None:
+    """Publish a task on a real broker, as beat does."""
+    from robeing_site.celery import app
+
+    with app.connection_for_write(broker_url) as broker:
+        app.send_task(task_name, connection=broker)

@@ -66,7 +66,7 @@ def test_racing_threads_get_exactly_the_limit_through(settings):
 
     def one_request() -> None:
         start.wait(timeout=10)
-        if limiter().wait_seconds("key:race", rate) == 0:
+        if limiter().check([("key:race", rate)]) == (0, -1):
             with lock:
                 allowed.append(1)
 
@@ -82,7 +82,7 @@ def test_racing_threads_get_exactly_the_limit_through(settings):
 def test_an_unreachable_redis_lets_requests_through_and_says_so(settings, caplog):
     settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens there
 
-    assert RateLimiter().wait_seconds("key:x", Rate(1, 60)) == 0
+    assert RateLimiter().check([("key:x", Rate(1, 60))]) == (0, -1)
     assert "Redis unavailable" in caplog.text
 
 

@@ -24,10 +24,10 @@ from conversations import services as conversation_services
 from conversations.models import ConversationArchive, ConversationLog, UncountedTurn
 from conversations.schemas import TurnIn
 from conversations.tests.factories import ConversationLogFactory
+from core.tests import live
 from jobs import services as job_services
 from privacy import services as privacy_services
 from privacy.models import ErasureRequest, RequestStatus
-from robeing_site.celery import app
 from stats.models import RobeingStats
 
 pytestmark = [pytest.mark.postgresql, pytest.mark.django_db(transaction=True)]
@@ -122,9 +122,7 @@ def worker_storages(worker, settings):
 
 
 def send(task_name: str) -> None:
-    """Publish a task on the real broker, as beat does."""
-    with app.connection_for_write(BROKER_URL) as broker:
-        app.send_task(task_name, connection=broker)
+    live.send_task(task_name, BROKER_URL)
 
 
 def test_the_stats_aggregation_runs_through_the_broker(worker, robeing):

@@ -14,12 +14,14 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import redis
 import requests
+from django.conf import settings
 from django.db import connection
 from django.db.models import Count
 from django.test import override_settings
@@ -85,18 +87,9 @@ def private_redis(tmp_path) -> Iterator[PrivateRedis]:
 def cache_on(private_redis, monkeypatch):
     """This process's caches (Django's, the settings versions, the rate
     limiter) on the private Redis."""
-    with override_settings(
-        REDIS_URL=private_redis.url,
-        CACHES={
-            "default": {
-                "BACKEND": "core.cache.TolerantRedisCache",
-                "LOCATION": private_redis.url,
-                "KEY_PREFIX": "robeing",
-                "KEY_FUNCTION": "core.cache_namespace.make_key",
-                "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.25},
-            }
-        },
-    ):
+    # The project's own cache configuration, pointed at the private server.
+    cache = {**settings.CACHES["default"], "LOCATION": private_redis.url}
+    with override_settings(REDIS_URL=private_redis.url, CACHES={"default": cache}):
         monkeypatch.setattr(settings_selectors, "shared_versions", settings_selectors._SharedVersions())  # fmt: skip
         monkeypatch.setattr("core.ratelimit._limiter", None)
         settings_selectors.forget_local_cache()
@@ -183,7 +176,8 @@ def test_with_the_broker_stopped_the_api_works_and_stats_catch_up_when_it_return
 
     private_redis.start()
     with celery_worker(private_redis.url, tmp_path):
-        send_aggregation(private_redis.url)
+        # What beat sends every 5 minutes.
+        live.send_task("stats.tasks.aggregate_conversation_stats", private_redis.url)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if bot_client.get(f"{ROBEING}/stats/").json()["total_conversations"] == 5:
@@ -192,40 +186,26 @@ def test_with_the_broker_stopped_the_api_works_and_stats_catch_up_when_it_return
     assert bot_client.get(f"{ROBEING}/stats/").json()["total_conversations"] == 5
 
 
-class celery_worker:  # noqa: N801 - used as a context manager, like open()
-    def __init__(self, broker: str, tmp_path: Path) -> None:
-        self.env = {
-            **os.environ,
-            "DATABASE_URL": live.test_database_url(),
-            "CELERY_BROKER_URL": broker,
-            "VAR_DIR": str(tmp_path / "worker-var"),
-            "CONN_MAX_AGE": "0",
-            "PYTHONUNBUFFERED": "1",
-        }
-
-    def __enter__(self) -> subprocess.Popen:
-        self.process = subprocess.Popen(
-            [common.PYTHON, "-m", "celery", "-A", "robeing_site", "worker", "--loglevel=WARNING",
-             "--concurrency=1", "--without-mingle", "--without-gossip", "-n", "faults@%h"],
-            cwd=common.ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        return self.process
-
-    def __exit__(self, *exc) -> None:
-        self.process.terminate()
+@contextmanager
+def celery_worker(broker: str, tmp_path: Path) -> Iterator[subprocess.Popen]:
+    """One Celery worker on `broker` and the test database, stopped on the way out."""
+    env = live.project_env(
+        CELERY_BROKER_URL=broker, VAR_DIR=str(tmp_path / "worker-var"), CONN_MAX_AGE="0"
+    )
+    process = subprocess.Popen(
+        [common.PYTHON, "-m", "celery", "-A", "robeing_site", "worker", "--loglevel=WARNING",
+         "--concurrency=1", "--without-mingle", "--without-gossip", "-n", "faults@%h"],
+        cwd=common.ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        yield process
+    finally:
+        process.terminate()
         try:
-            self.process.wait(timeout=30)
+            process.wait(timeout=30)
         except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=10)
-
-
-def send_aggregation(broker: str) -> None:
-    """What beat sends every 5 minutes."""
-    from robeing_site.celery import app
-
-    with app.connection_for_write(broker) as channel:
-        app.send_task("stats.tasks.aggregate_conversation_stats", connection=channel)
+            process.kill()
+            process.wait(timeout=10)
 
 
 # --- PostgreSQL restarted under load -----------------------------------------------
@@ -278,9 +258,13 @@ def test_postgresql_restarted_under_load_answers_503_and_loses_no_acknowledged_t
     robeing, tmp_path
 ):
     _, key = account_services.api_key_create(robeing_id="rb8001", name="faults")
-    env = {**os.environ, "DATABASE_URL": live.test_database_url(), "DEBUG": "false", "LOG_LEVEL": "ERROR",
-           "VAR_DIR": str(tmp_path / "var"), "API_RATE_LIMIT_PER_KEY": "off",
-           "API_RATE_LIMIT_PER_ADDRESS": "off"}  # fmt: skip
+    env = live.project_env(
+        DEBUG="false",
+        LOG_LEVEL="ERROR",
+        VAR_DIR=str(tmp_path / "var"),
+        API_RATE_LIMIT_PER_KEY="off",
+        API_RATE_LIMIT_PER_ADDRESS="off",
+    )
     port = common.free_port()
     outcomes: list[Outcome] = []
     connection.close()

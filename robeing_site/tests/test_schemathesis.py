@@ -32,16 +32,14 @@ SEED = os.environ.get("SCHEMATHESIS_SEED", "20261201")
 @pytest.fixture
 def live_api(tmp_path):
     """gunicorn (2 workers) on the test database and the suite's Redis."""
-    env = {
-        **os.environ,
-        "DATABASE_URL": live.test_database_url(),
-        "DEBUG": "false",
-        "LOG_LEVEL": "ERROR",
+    env = live.project_env(
+        DEBUG="false",
+        LOG_LEVEL="ERROR",
         # On, so their code runs, but far above what one run sends.
-        "API_RATE_LIMIT_PER_KEY": "1000000/min",
-        "API_RATE_LIMIT_PER_ADDRESS": "1000000/min",
-        "VAR_DIR": str(tmp_path / "var"),
-    }
+        API_RATE_LIMIT_PER_KEY="1000000/min",
+        API_RATE_LIMIT_PER_ADDRESS="1000000/min",
+        VAR_DIR=str(tmp_path / "var"),
+    )
     port = common.free_port()
     with common.gunicorn(env, port, workers=("--workers", "2", "--threads", "2")):
         yield f"http://127.0.0.1:{port}"
