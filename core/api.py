@@ -167,7 +167,7 @@ class BaseAPIView(APIView):
 
     def check_throttles(self, request: Request) -> None:
         """Per API key (a bot) or account (staff) and per address, once
-        authenticated: both in one Redis call, the hot path's only one."""
+        authenticated: both counted in one Redis call."""
         user = request.user
         key_prefix = getattr(user, "key_prefix", None)  # accounts.RobeingPrincipal
         subject = f"key:{key_prefix}" if key_prefix else f"user:{getattr(user, 'pk', '')}"

@@ -78,6 +78,16 @@ def _request_components(paths: dict[str, Any]) -> set[str]:
     return names
 
 
+def _refs(node: Any) -> set[str]:
+    """The names of the components a schema node refers to, at any depth."""
+    if isinstance(node, list):
+        return set().union(*map(_refs, node)) if node else set()
+    if not isinstance(node, dict):
+        return set()
+    found = {node["$ref"].rsplit("/", 1)[-1]} if isinstance(node.get("$ref"), str) else set()
+    return found.union(*map(_refs, node.values())) if node else found
+
+
 def input_rules_hook(result: dict[str, Any], generator, request, public) -> dict[str, Any]:
     """drf-spectacular POSTPROCESSING_HOOKS entry (after its enum hook)."""
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
@@ -86,10 +96,7 @@ def input_rules_hook(result: dict[str, Any], generator, request, public) -> dict
     while pending:  # request components and those they refer to
         name = pending.pop()
         seen.add(name)
-        text = repr(schemas.get(name, {}))
-        for other in schemas:
-            if other not in seen and f"#/components/schemas/{other}'" in text:
-                pending.add(other)
+        pending |= _refs(schemas.get(name, {})) - seen
     for name in seen & schemas.keys():
         schemas[name] = _constrain(schemas[name])
     schemas["JsonValue"] = JSON_VALUE

@@ -128,10 +128,6 @@ class RateLimiter:
             )
             self._script = client.register_script(_GCRA)
 
-    def wait_seconds(self, key: str, rate: Rate) -> float:
-        """0 if a request of `key` may go now (and counts it), else how long to wait."""
-        return self.check([(key, rate)])[0]
-
     def check(self, limits: list[tuple[str, Rate]]) -> tuple[float, int]:
         """Count one request against every (subject, rate), atomically, in one
         round trip: (0, -1) if all allow it, else (seconds to wait, the index
