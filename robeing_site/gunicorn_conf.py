@@ -1,0 +1,20 @@
+"""gunicorn's configuration for Robeing Console: `gunicorn -c robeing_site/gunicorn_conf.py`.
+
+Every value comes from the environment, so one file serves `make run`, the
+benches and production. gunicorn's own variables (GUNICORN_CMD_ARGS) still win.
+"""
+
+from __future__ import annotations
+
+import os
+
+bind = os.environ.get("GUNICORN_BIND", f"127.0.0.1:{os.environ.get('PORT', '8000')}")
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+wsgi_app = "robeing_site.wsgi:application"
+# The app writes one structured line per request itself; gunicorn's access
+# log would be a second, differently shaped copy of it.
+accesslog = None
+# A worker stuck longer than this is killed and replaced.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+# Ctrl-C / SIGTERM: workers get this long to finish their requests.
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "5"))
