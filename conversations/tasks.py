@@ -17,7 +17,7 @@ ARCHIVE_TASK = "conversations.tasks.archive_conversations"
     soft_time_limit=3 * 60 * 60,
     time_limit=3 * 60 * 60 + 300,
 )
-def archive_conversations() -> dict:
+def archive_conversations() -> dict[str, int]:
     # The service holds the lock "archive-job", so the command and the task never overlap.
     result = months.archive_conversations()
-    return {"turns": result.turns_archived, "archives": result.archives_written}
+    return {"turns_archived": result.turns_archived, "archives_written": result.archives_written}

@@ -2,13 +2,17 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.http import HttpRequest
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop as N_
 from django_celery_beat.admin import PeriodicTaskAdmin as BeatPeriodicTaskAdmin
 from django_celery_beat.models import PeriodicTask
 
-from jobs.models import JobLock
+from jobs import selectors
+from jobs.models import JobLock, JobRun
 
 # The names and descriptions of the schedules the apps' migrations seed. The
 # rows keep them in English: migrations, tests and `manage.py` look the rows up
@@ -87,3 +91,105 @@ class PeriodicTaskAdmin(BeatPeriodicTaskAdmin):
             ]
             matches = matches | queryset.filter(pk__in=translated)
         return matches, may_have_duplicates
+
+
+# Red for what needs an operator, amber for what fixes itself, green for done.
+OUTCOME_COLOURS = {
+    JobRun.Outcome.FAILED: "#c62828",
+    JobRun.Outcome.RETRIED: "#ef6c00",
+    JobRun.Outcome.LOCKED: "#ef6c00",
+    JobRun.Outcome.RUNNING: "#1565c0",
+    JobRun.Outcome.OK: "#2e7d32",
+}
+
+
+def outcome_badge(run: JobRun) -> str:
+    mark = "✖ " if run.outcome == JobRun.Outcome.FAILED else ""
+    return format_html(
+        '<strong class="outcome-{}" style="color: {}">{}{}</strong>',
+        run.outcome,
+        OUTCOME_COLOURS[run.outcome],
+        mark,
+        run.get_outcome_display(),
+    )
+
+
+def interval_text(interval) -> str:
+    if interval is None:
+        return "–"
+    minutes = round(interval.total_seconds() / 60)
+    if minutes < 60:
+        return gettext("%(count)d min") % {"count": minutes}
+    if minutes < 48 * 60:
+        return gettext("%(count)d h") % {"count": round(minutes / 60)}
+    return gettext("%(count)d days") % {"count": round(minutes / 1440)}
+
+
+def schedule_name(job: str, name: str) -> str:
+    # Seeded schedule names are stored in English and shown translated.
+    return gettext(name) if name else job
+
+
+@admin.register(JobRun)
+class JobRunAdmin(admin.ModelAdmin):
+    """Every run of every scheduled job, newest first; above the list, each
+    job's state, with failing and overdue jobs marked red."""
+
+    change_list_template = "admin/jobs/jobrun/change_list.html"
+    list_display = (
+        "started_at",
+        "job_name",
+        "outcome_mark",
+        "duration",
+        "counts_text",
+        "trigger",
+        "attempt",
+        "error_start",
+    )
+    list_filter = ("job", "outcome", "trigger")
+    date_hierarchy = "started_at"
+    ordering = ("-started_at", "-id")
+    readonly_fields = [field.name for field in JobRun._meta.fields]
+    list_per_page = 50
+    show_full_result_count = False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    @admin.display(description=_("job"), ordering="job")
+    def job_name(self, run: JobRun) -> str:
+        return selectors.job_label(run.job)
+
+    @admin.display(description=_("outcome"), ordering="outcome")
+    def outcome_mark(self, run: JobRun) -> str:
+        return outcome_badge(run)
+
+    @admin.display(description=_("duration"))
+    def duration(self, run: JobRun) -> str:
+        seconds = run.duration_seconds
+        return "–" if seconds is None else f"{seconds:,.1f} s"
+
+    @admin.display(description=_("counts"))
+    def counts_text(self, run: JobRun) -> str:
+        return ", ".join(f"{name} {value:,}" for name, value in run.counts.items()) or "–"
+
+    @admin.display(description=_("error"))
+    def error_start(self, run: JobRun) -> str:
+        return run.error[:120]
+
+    def changelist_view(self, request: HttpRequest, extra_context=None) -> TemplateResponse:
+        now = timezone.now()
+        jobs = [
+            {
+                "status": status,
+                "name": schedule_name(status.job, status.name),
+                "overdue": status.overdue(now),
+                "every": interval_text(status.interval),
+                "last_outcome": outcome_badge(status.last_run) if status.last_run else None,
+            }
+            for status in selectors.job_statuses()
+        ]
+        return super().changelist_view(request, {"jobs": jobs, **(extra_context or {})})

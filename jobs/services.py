@@ -14,14 +14,17 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 
-from django.db import connection
+from django.conf import settings
+from django.db import DatabaseError, connection
 from django.utils import timezone
 
-from jobs.models import JobLock
+from core.metrics import counter, histogram
+from jobs.models import JobLock, JobRun
+from jobs.selectors import job_label
 
 logger = logging.getLogger(__name__)
 
@@ -144,3 +147,149 @@ def locked(
             lock_release(lease)
         except Exception:  # the connection may be gone; the lease then expires
             logger.warning("could not release lock %s; it expires by itself", name)
+
+
+# --- Run history --------------------------------------------------------------
+
+job_runs = counter(
+    "robeing_job_runs", "Runs of each scheduled job, by how they ended.", ["job", "outcome"]
+)
+job_duration = histogram(
+    "robeing_job_duration_seconds",
+    "How long each run of a job took, by how it ended.",
+    ["job", "outcome"],
+    # From an empty aggregation (ms) to a night's archive (hours).
+    buckets=(0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600, 3 * 3600),
+)
+job_items = counter(
+    "robeing_job_items",
+    "What the runs of each job did: turns counted, turns archived, requests answered, ...",
+    ["job", "item"],
+)
+
+# Outcomes an exception ends a run with; LOCKED, RETRIED and FAILED are errors.
+Outcome = JobRun.Outcome
+
+
+class RunHandle:
+    """The run being recorded; the job puts what it did into `counts`."""
+
+    def __init__(self, run: JobRun) -> None:
+        self.run = run
+        self.counts: dict[str, int] = {}
+
+
+def job_run_start(
+    *,
+    job: str,
+    trigger: str = "celery",
+    task_id: str = "",
+    attempt: int = 0,
+    request_id: str = "",
+    lost_after_seconds: float | None = None,
+) -> JobRun:
+    """Record that a run began. Runs of the same job still "running" after
+    `lost_after_seconds` (the task's hard time limit) can no longer end on
+    their own: their worker died. They are closed as failed, so the history
+    never shows a run that goes on forever."""
+    now = timezone.now()
+    if lost_after_seconds is not None:
+        JobRun.objects.filter(
+            job=job,
+            outcome=Outcome.RUNNING,
+            started_at__lt=now - timedelta(seconds=lost_after_seconds),
+        ).update(
+            outcome=Outcome.FAILED,
+            error="No end was recorded: the worker died or was killed.",
+        )
+    return JobRun.objects.create(
+        job=job,
+        started_at=now,
+        trigger=trigger,
+        task_id=task_id[:64],
+        attempt=min(attempt, 32767),
+        request_id=request_id[:128],
+    )
+
+
+def job_run_finish(
+    run: JobRun,
+    *,
+    outcome: str,
+    counts: dict[str, int] | None = None,
+    error: BaseException | None = None,
+) -> None:
+    """Record how a run ended, count it in the job metrics and prune the
+    job's history. A database that is away (often why the run failed) costs
+    the record, never the job's own outcome: that is logged and re-raised by
+    the caller."""
+    run.finished_at = timezone.now()
+    run.outcome = outcome
+    run.counts = {name: int(value) for name, value in (counts or {}).items()}
+    run.error = _error_text(error)
+    label = job_label(run.job)
+    job_runs.labels(label, outcome).inc()
+    job_duration.labels(label, outcome).observe(run.duration_seconds or 0.0)
+    for item, value in run.counts.items():
+        job_items.labels(label, item).inc(value)
+    try:
+        run.save(update_fields=["finished_at", "outcome", "counts", "error"])
+        job_runs_prune(job=run.job)
+    except DatabaseError:
+        logger.warning("the end of job run %s (%s) could not be recorded", run.pk, outcome)
+
+
+def _error_text(error: BaseException | None) -> str:
+    if error is None:
+        return ""
+    return f"{type(error).__name__}: {error}"[:2000]
+
+
+def job_runs_prune(*, job: str) -> int:
+    """Keep the newest JOB_RUN_HISTORY_PER_JOB runs of `job`, and its newest
+    success whatever its age."""
+    keep = settings.JOB_RUN_HISTORY_PER_JOB
+    runs = JobRun.objects.filter(job=job)
+    if runs.count() <= keep:
+        return 0
+    newest = runs.order_by("-started_at", "-id").values("id")[:keep]
+    newest_ok = runs.filter(outcome=Outcome.OK).order_by("-finished_at").values("id")[:1]
+    deleted, _ = runs.exclude(id__in=newest).exclude(id__in=newest_ok).delete()
+    return deleted
+
+
+@contextmanager
+def job_run_recorded(
+    job: str,
+    *,
+    trigger: str = "celery",
+    task_id: str = "",
+    attempt: int = 0,
+    request_id: str = "",
+    lost_after_seconds: float | None = None,
+    will_retry: Callable[[BaseException], bool] = lambda error: False,
+) -> Iterator[RunHandle]:
+    """Record the run of `job` around the block. The block sets
+    `handle.counts`. A JobAlreadyRunning ends it as locked, an error for which
+    `will_retry` says yes as retried, any other error as failed; every error
+    is re-raised."""
+    handle = RunHandle(
+        job_run_start(
+            job=job,
+            trigger=trigger,
+            task_id=task_id,
+            attempt=attempt,
+            request_id=request_id,
+            lost_after_seconds=lost_after_seconds,
+        )
+    )
+    try:
+        yield handle
+    except JobAlreadyRunning as busy:
+        job_run_finish(handle.run, outcome=Outcome.LOCKED, error=busy)
+        raise
+    except BaseException as error:
+        outcome = Outcome.RETRIED if will_retry(error) else Outcome.FAILED
+        job_run_finish(handle.run, outcome=outcome, counts=handle.counts, error=error)
+        raise
+    job_run_finish(handle.run, outcome=Outcome.OK, counts=handle.counts)

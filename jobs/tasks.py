@@ -14,7 +14,8 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from celery import shared_task
+import structlog
+from celery import Task, shared_task
 from django.db import InterfaceError, OperationalError
 
 from jobs import services as job_services
@@ -33,19 +34,39 @@ def maintenance_task(*, name: str, acks_late: bool, **options: Any) -> Callable:
 
     The job takes its named lock itself (`job_services.locked`), so that its
     management command is covered too; a run that finds the job busy is
-    refused and logged."""
+    refused and logged. Every run is recorded in the job-run history (and
+    its metrics) with the counts the job returns as a dict."""
 
     def decorate(run: Callable[..., Any]) -> Any:
         @functools.wraps(run)
-        def task(*args: Any, **kwargs: Any) -> Any:
+        def task(self: Task, *args: Any, **kwargs: Any) -> Any:
+            def will_retry(error: BaseException) -> bool:
+                return (
+                    isinstance(error, TRANSIENT_DATABASE_ERRORS)
+                    and self.request.retries < self.max_retries
+                )
+
             try:
-                return run(*args, **kwargs)
+                with job_services.job_run_recorded(
+                    name,
+                    task_id=self.request.id or "",
+                    attempt=self.request.retries,
+                    # Bound by django-structlog from the headers of the request
+                    # that queued the task; empty for beat's runs.
+                    request_id=structlog.contextvars.get_contextvars().get("request_id", ""),
+                    lost_after_seconds=options.get("time_limit"),
+                    will_retry=will_retry,
+                ) as recorded:
+                    result = run(*args, **kwargs)
+                    recorded.counts = result if isinstance(result, dict) else {}
+                    return result
             except job_services.JobAlreadyRunning as busy:
                 logger.warning("%s not started: %s", name, busy)
                 return REFUSED
 
         return shared_task(
             name=name,
+            bind=True,
             acks_late=acks_late,
             # A worker killed mid-task (OOM, SIGKILL) must not lose an acked-late
             # message either; without this Celery acks it on failure.

@@ -7,9 +7,12 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from analytics.admin import dashboard_context
+from jobs import selectors as job_selectors
 
 DASHBOARD_PERMISSION = "conversations.view_conversationlog"
 
@@ -28,4 +31,17 @@ class ConsoleAdminSite(admin.AdminSite):
         dashboard = {}
         if request.user.has_perm(DASHBOARD_PERMISSION):
             dashboard = {**dashboard_context(request), "show_dashboard": True}
+        if request.user.has_perm("jobs.view_jobrun"):
+            dashboard["job_health"] = job_health()
         return super().index(request, {**dashboard, **(extra_context or {})})
+
+
+def job_health() -> dict[str, Any]:
+    """The home's line about the scheduled jobs: how many need attention."""
+    now = timezone.now()
+    statuses = job_selectors.job_statuses()
+    return {
+        "jobs": len(statuses),
+        "needing_attention": sum(status.overdue(now) or status.failing for status in statuses),
+        "url": reverse("admin:jobs_jobrun_changelist"),
+    }

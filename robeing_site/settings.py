@@ -8,6 +8,7 @@ variable is documented in `.env.example`. Bad values fail loudly at start-up.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 
 import environ
@@ -22,6 +23,21 @@ environ.Env.read_env(env.str("ENV_FILE", default=str(BASE_DIR / ".env")), overwr
 # Embedded-mode state (SQLite file, filesystem broker queue, static files) lives here.
 VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var"))).resolve()
 VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+# --- Metrics (core/metrics.py) ----------------------------------------------------
+# Every process of this host (gunicorn workers, Celery worker processes) counts
+# in its own files here and /metrics adds them up: one directory per host, on
+# local disk (a tmpfs is ideal). It is set before any metric is made, because
+# prometheus-client reads it then. Files of dead processes go at each start.
+METRICS_DIR = Path(
+    env.str("METRICS_DIR", default=os.environ.get("PROMETHEUS_MULTIPROC_DIR", ""))
+    or VAR_DIR / "metrics"
+).resolve()
+METRICS_DIR.mkdir(parents=True, exist_ok=True)
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(METRICS_DIR)
+# `Authorization: Bearer <token>` for Prometheus; a staff session works too. Empty:
+# staff only.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 
 DEBUG = env.bool("DEBUG", default=False)
 
@@ -382,6 +398,9 @@ ARCHIVE_RESTORE_HOLD_DAYS = env.int("ARCHIVE_RESTORE_HOLD_DAYS", default=30)
 PRIVACY_REQUEST_DEADLINE_DAYS = env.int("PRIVACY_REQUEST_DEADLINE_DAYS", default=30)
 # How long an export file can be downloaded before it is deleted.
 PRIVACY_EXPORT_TTL_HOURS = env.int("PRIVACY_EXPORT_TTL_HOURS", default=72)
+# Runs kept per scheduled job in the run history (jobs.models.JobRun); the newest
+# success is always kept. 2,000 is a week of the 5-minute aggregation.
+JOB_RUN_HISTORY_PER_JOB = env.int("JOB_RUN_HISTORY_PER_JOB", default=2000)
 
 # --- Celery ---------------------------------------------------------------------
 # With no broker configured, kombu's filesystem transport keeps the queue in files

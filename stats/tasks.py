@@ -19,7 +19,7 @@ logger = logging.getLogger(__name__)
     soft_time_limit=10 * 60,
     time_limit=11 * 60,
 )
-def aggregate_conversation_stats() -> int:
+def aggregate_conversation_stats() -> dict[str, int]:
     # Overlapping runs would be correct (each turn is claimed once) but wasteful.
     with job_services.locked("stats-aggregation"):
         result = services.conversation_stats_aggregate(
@@ -37,4 +37,4 @@ def aggregate_conversation_stats() -> int:
         # huge backlog never becomes one huge transaction or one task that
         # outlives its time limit.
         aggregate_conversation_stats.delay()
-    return result.turns
+    return {"turns_counted": result.turns, "batches": result.batches}

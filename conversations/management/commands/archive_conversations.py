@@ -7,6 +7,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from conversations.archiving import months, plan
+from conversations.tasks import ARCHIVE_TASK
+from jobs import services as job_services
 from jobs.progress import CommandProgress
 from jobs.services import JobAlreadyRunning
 
@@ -33,12 +35,17 @@ class Command(BaseCommand):
             return
         progress = CommandProgress(self.stdout, verb="archiving")
         try:
-            result = months.archive_conversations(
-                older_than_days=older_than_days,
-                robeing_id=robeing,
-                batch_size=batch_size,
-                progress=progress,
-            )
+            with job_services.job_run_recorded(ARCHIVE_TASK, trigger="command") as recorded:
+                result = months.archive_conversations(
+                    older_than_days=older_than_days,
+                    robeing_id=robeing,
+                    batch_size=batch_size,
+                    progress=progress,
+                )
+                recorded.counts = {
+                    "turns_archived": result.turns_archived,
+                    "archives_written": result.archives_written,
+                }
         except JobAlreadyRunning as busy:
             raise CommandError(f"Another archive run is in progress ({busy.holder}).") from None
         finally:
