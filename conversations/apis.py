@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zoneinfo
+from collections import Counter
 from typing import Any
 
 import pydantic
@@ -11,7 +12,7 @@ from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from conversations import selectors, services
+from conversations import metrics, selectors, services
 from conversations.models import ConversationLog
 from conversations.schemas import (
     BatchIn,
@@ -34,7 +35,7 @@ from core.api import (
     validate_input,
     validate_query,
 )
-from core.errors import pydantic_errors
+from core.errors import InvalidInput, pydantic_errors
 from settings_app import selectors as settings_selectors
 
 TAG = ["conversations"]
@@ -85,8 +86,14 @@ class ConversationListCreateApi(RobeingScopedAPIView):
         ),
     )
     def post(self, request: Request, robeing_id: str) -> Response:
-        turn = validate_input(TurnIn, request.data)
-        row, created = services.conversation_turn_record(robeing_id=robeing_id, turn=turn)
+        try:
+            turn = validate_input(TurnIn, request.data)
+        except InvalidInput:
+            metrics.turns_count(robeing_id, Counter(error=1))
+            raise
+        with metrics.turn_save_duration.labels("single").time():
+            row, created = services.conversation_turn_record(robeing_id=robeing_id, turn=turn)
+        metrics.turns_count(robeing_id, Counter(["created" if created else "duplicate"]))
         return Response(turn_out(row), status=201 if created else 200)
 
     @extend_schema(
@@ -131,11 +138,14 @@ class ConversationBatchApi(RobeingScopedAPIView):
             except pydantic.ValidationError as exc:
                 errors = [e.as_dict() for e in pydantic_errors(exc, prefix=f"turns[{index}]")]
                 results[index] = BatchItemOut(index=index, status="error", errors=errors)
-        outcomes = services.conversation_turns_record(
-            robeing_id=robeing_id, turns=[turn for _, turn in valid]
-        )
+        with metrics.turn_save_duration.labels("batch").time():
+            outcomes = services.conversation_turns_record(
+                robeing_id=robeing_id, turns=[turn for _, turn in valid]
+            )
         for (index, _), outcome in zip(valid, outcomes, strict=True):
             results[index] = _batch_item(index, outcome)
+        metrics.batch_size.observe(len(results))
+        metrics.turns_count(robeing_id, Counter(result.status for result in results))
         return Response(_batch_summary(results).model_dump(mode="json", exclude_none=True))
 
 

@@ -21,7 +21,7 @@ from conversations.counted import (
     CountedTurn,
     counted,
 )
-from conversations.models import CONVERSATION_LOG_FIELDS, ConversationLog
+from conversations.models import CONVERSATION_LOG_FIELDS, ConversationLog, UncountedTurn
 from settings_app import selectors as settings_selectors
 
 # An admin thread page shows a window of this many turns around the turn:
@@ -237,3 +237,12 @@ def low_confidence_latest(
     if robeing_id is not None:
         turns = turns.filter(robeing_id=robeing_id)
     return list(turns.order_by("-timestamp", "-id").values_list("id", flat=True)[:limit])
+
+
+def uncounted_oldest_ingested_at() -> datetime | None:
+    """When the oldest turn the stats aggregation has not counted yet was
+    stored: the aggregation's lag is now minus this. Two index probes."""
+    oldest = UncountedTurn.objects.order_by("turn_id").values_list("turn_id", flat=True).first()
+    if oldest is None:
+        return None
+    return ConversationLog.objects.filter(id=oldest).values_list("created_at", flat=True).first()

@@ -164,6 +164,9 @@ class BaseAPIView(APIView):
             # bad keys turns into 429s (one Redis call each).
             ratelimit.enforce(_address_limit(request))
             raise
+        # For the request's log line (core.request_log): which key, by its
+        # public prefix, never the key.
+        request._request.api_key_prefix = getattr(request.user, "key_prefix", None)
 
     def check_throttles(self, request: Request) -> None:
         """Per API key (a bot) or account (staff) and per address, once

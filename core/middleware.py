@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from django.contrib.messages.middleware import MessageMiddleware as DjangoMessageMiddleware
@@ -8,6 +9,7 @@ from django.middleware.locale import LocaleMiddleware as DjangoLocaleMiddleware
 from django.utils import translation
 
 from core.errors import FieldError, error_body
+from core.metrics import http_request_duration
 from core.validation import NUL_MESSAGE
 
 API_PREFIX = "/api/"
@@ -82,3 +84,33 @@ def _field_with_nul(request: HttpRequest) -> str | None:
         if name.startswith("HTTP_") and isinstance(value, str) and "\x00" in value:
             return name.removeprefix("HTTP_").replace("_", "-").lower()
     return None
+
+
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+def route_of(request: HttpRequest) -> str:
+    """The URL pattern's name (or pattern) that served the request: bounded,
+    unlike the path, which carries robeing and turn ids."""
+    match = getattr(request, "resolver_match", None)
+    if match is None:
+        return "unmatched"
+    return match.view_name or match.route or "unmatched"
+
+
+class RequestMetricsMiddleware:
+    """First in the stack: times every request, whatever answers it (a
+    redirect, a refusal, a view), into robeing_http_request_duration_seconds.
+    Also notes when the request began, for its log line."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request.started_monotonic = started = time.perf_counter()
+        response = self.get_response(request)
+        method = request.method if request.method in KNOWN_METHODS else "other"
+        http_request_duration.labels(route_of(request), method, str(response.status_code)).observe(
+            time.perf_counter() - started
+        )
+        return response

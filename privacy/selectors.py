@@ -58,3 +58,11 @@ def people_pending_erasure() -> tuple[set[uuid.UUID], set[str]]:
     if not user_ids and not slack_user_ids:
         return user_ids, slack_user_ids
     return account_selectors.user_identities(user_ids=user_ids, slack_user_ids=slack_user_ids)
+
+
+def requests_overdue_counts() -> dict[str, int]:
+    """Overdue requests of each kind, for the metrics."""
+    return {
+        "erasure": requests_overdue(ErasureRequest.objects.all()).count(),
+        "export": requests_overdue(ExportRequest.objects.all()).count(),
+    }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from jobs.tasks import maintenance_task
 from privacy import services
 
-PRIVACY_TASK = "privacy.tasks.process_privacy_requests"
+PRIVACY_TASK = services.PRIVACY_TASK
 
 
 @maintenance_task(

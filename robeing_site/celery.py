@@ -9,9 +9,28 @@ from __future__ import annotations
 import os
 
 from celery import Celery
+from celery.signals import worker_init, worker_process_shutdown
+from django_structlog.celery.steps import DjangoStructLogInitStep
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "robeing_site.settings")
 
 app = Celery("robeing_site")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# The request id of the HTTP request that queued a task, bound to every log
+# line the task writes (django-structlog reads it from the message headers).
+app.steps["worker"].add(DjangoStructLogInitStep)
+
+
+@worker_init.connect
+def _metrics_files_of_earlier_runs_go(**kwargs) -> None:
+    from core.metrics import metrics_files_clear_dead
+
+    metrics_files_clear_dead()
+
+
+@worker_process_shutdown.connect
+def _metrics_of_a_dead_process(pid: int, **kwargs) -> None:
+    from core.metrics import metrics_process_dead
+
+    metrics_process_dead(pid)

@@ -18,3 +18,29 @@ accesslog = None
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 # Ctrl-C / SIGTERM: workers get this long to finish their requests.
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "5"))
+
+
+def _settings_loaded() -> None:
+    # The master imports no application code; the metrics directory is a setting.
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "robeing_site.settings")
+    from django.conf import settings
+
+    settings.METRICS_DIR  # noqa: B018 -- reading it loads settings, which set the directory
+
+
+def on_starting(server) -> None:
+    """Before any worker: the metrics files of an earlier run's processes go,
+    so this run's counters start from zero (core.metrics)."""
+    _settings_loaded()
+    from core.metrics import metrics_files_clear_dead
+
+    removed = metrics_files_clear_dead()
+    server.log.info("metrics: removed %d files of processes that no longer run", removed)
+
+
+def child_exit(server, worker) -> None:
+    """A worker exited (restarted, killed, timed out): prometheus-client's
+    bookkeeping for a dead process."""
+    from core.metrics import metrics_process_dead
+
+    metrics_process_dead(worker.pid)

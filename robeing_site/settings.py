@@ -8,11 +8,14 @@ variable is documented in `.env.example`. Bad values fail loudly at start-up.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+
+from core.logging import logging_config, structlog_configure
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -112,6 +115,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_celery_beat",
     "axes",  # login lockouts (admin and staff HTTP Basic); last of the auth pieces
+    "django_structlog",
     "core",
     "accounts",
     "conversations",
@@ -124,6 +128,12 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: times every request, whatever answers it (core.metrics).
+    "core.middleware.RequestMetricsMiddleware",
+    # A request id for every request and one log line for it (core/request_log.py).
+    "core.request_log.UpstreamRequestIdMiddleware",
+    "django_structlog.middlewares.RequestMiddleware",
+    "core.request_log.RequestIdResponseMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # No NUL from a path, query string or header reaches a view (or SQL).
     "core.middleware.RejectNulMiddleware",
@@ -431,12 +441,24 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    # django-axes logs each failed login at INFO; a lockout (WARNING) is the news.
-    "loggers": {"axes": {"level": "WARNING"}},
-}
+# --- Logs (core/logging.py) ---------------------------------------------------
+# JSON lines in production; readable lines on a terminal (the default with DEBUG).
+LOG_FORMAT = env.str("LOG_FORMAT", default="console" if DEBUG else "json")
+LOGGING = logging_config(log_format=LOG_FORMAT, level=env.str("LOG_LEVEL", default="INFO"))
+structlog_configure()
+# Celery keeps Django's logging instead of installing its own handlers.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# django-structlog: one line per request (request_finished, at INFO; its
+# request_started is a DEBUG line), a request id on every line, carried into
+# the Celery tasks a request queues. No client address and no user id: the
+# request line is not the place for personal data.
+DJANGO_STRUCTLOG_CELERY_ENABLED = True
+DJANGO_STRUCTLOG_IP_LOGGING_ENABLED = False
+DJANGO_STRUCTLOG_USER_ID_FIELD = None
+DJANGO_STRUCTLOG_STATUS_START_LOG_LEVEL = logging.DEBUG
+DJANGO_STRUCTLOG_STATUS_4XX_LOG_LEVEL = logging.INFO
+DJANGO_STRUCTLOG_CELERY_TASK_START_LOG_LEVEL = logging.INFO
+# A proxy's X-Request-ID is taken only from behind a trusted proxy (NUM_PROXIES);
+# otherwise anyone could put any text on our log lines.
+REQUEST_ID_FROM_PROXY = env.bool("REQUEST_ID_FROM_PROXY", default=REST_FRAMEWORK["NUM_PROXIES"] > 0)
+DJANGO_STRUCTLOG_TRUST_UPSTREAM_REQUEST_ID = REQUEST_ID_FROM_PROXY

@@ -8,6 +8,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from analytics import urls as analytics_urls
 from conversations import urls as conversation_urls
 from privacy import urls as privacy_urls
+from robeing_site.monitoring import metrics_view
 from settings_app import urls as settings_urls
 from stats import urls as stats_urls
 
@@ -32,6 +33,8 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
+    # Prometheus (robeing_site/monitoring.py): a bearer token or a staff session.
+    path("metrics", metrics_view, name="metrics"),
     # The admin header's language switch posts to set_language here.
     path("i18n/", include("django.conf.urls.i18n")),
 ]

@@ -33,6 +33,7 @@ from django.db.models import QuerySet
 from core.cache import Outage
 from core.cache_namespace import database_namespace
 from core.errors import NotFound
+from core.metrics import cache_requests
 from settings_app.models import RobeingSettings, SettingsChange
 from settings_app.schemas import CATEGORIES, defaults
 
@@ -65,6 +66,8 @@ class _Counters:
                 self.hits += 1
             else:
                 self.misses += 1
+        # The same count for /metrics, summed over every process of the host.
+        (_SETTINGS_HITS if hit else _SETTINGS_MISSES).inc()
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,8 @@ class _LocalCopy:
 
 _local: dict[str, _LocalCopy] = {}
 counters = _Counters()
+_SETTINGS_HITS = cache_requests.labels("settings", "hit")
+_SETTINGS_MISSES = cache_requests.labels("settings", "miss")
 
 
 def version_key(robeing_id: str) -> str:

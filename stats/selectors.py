@@ -9,6 +9,7 @@ from django.db.models import Max, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from core.metrics import cache_requests
 from stats import rules
 from stats.cache import stats_cache_get, stats_cache_set, stats_cache_version
 from stats.models import AchievementAward, Feature, RobeingStats, XPEvent
@@ -24,10 +25,13 @@ def stats_summary(*, robeing_id: str) -> dict[str, Any]:
     """Everything the stats endpoint shows, served from the versioned cache."""
     version = stats_cache_version(robeing_id=robeing_id)
     if version is None:  # the cache is away: the database answers
+        cache_requests.labels("stats", "unavailable").inc()
         return _stats_summary_uncached(robeing_id)
     cached = stats_cache_get(robeing_id=robeing_id, version=version)
     if cached is not None:
+        cache_requests.labels("stats", "hit").inc()
         return cached
+    cache_requests.labels("stats", "miss").inc()
     summary = _stats_summary_uncached(robeing_id)
     stats_cache_set(robeing_id=robeing_id, version=version, value=summary)
     return summary
