@@ -421,3 +421,16 @@ LOGGING = {
     # django-axes logs each failed login at INFO; a lockout (WARNING) is the news.
     "loggers": {"axes": {"level": "WARNING"}},
 }
+
+# --- Health checks (core/health.py; README, Health checks) -----------------------
+# /healthz (the process answers) and /readyz (database, cache and broker, each
+# checked within this many seconds; the answer comes within that plus one).
+# Both are unauthenticated and never cached, for load balancers and orchestrators.
+INSTALLED_APPS += ["health_check"]  # django-health-check: its checks, its `health_check` command
+READINESS_TIMEOUT_SECONDS = env.float("READINESS_TIMEOUT_SECONDS", default=2.0)
+if READINESS_TIMEOUT_SECONDS <= 0:
+    raise ImproperlyConfigured("READINESS_TIMEOUT_SECONDS must be a positive number of seconds.")
+# Load balancers and kubelets probe the pod over plain HTTP: an HTTPS redirect
+# would be a 301 that most of them count as a failure (or follow to nowhere).
+# Neither answer sets a cookie or shows anything that HTTPS would protect.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
