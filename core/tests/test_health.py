@@ -1,4 +1,4 @@
-"""/healthz and /readyz as a load balancer sees them.
+"""/healthz and /readyz as a load balancer sees them, and `manage.py readiness`.
 
 The faults of real services (PostgreSQL, Redis and a broker stopped and
 started again) are in robeing_site/tests/test_faults.py."""
@@ -6,8 +6,10 @@ started again) are in robeing_site/tests/test_faults.py."""
 from __future__ import annotations
 
 import time
+from io import StringIO
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.test import Client, override_settings
 
 from bench.common import free_port
@@ -96,3 +98,22 @@ def test_probes_are_not_rate_limited_nor_counted_against_the_address(client):
     assert client.get(STATS).status_code == 401  # the address's allowance is untouched
     assert client.get(STATS).status_code == 401
     assert client.get(STATS).status_code == 429
+
+
+@pytest.mark.django_db
+def test_manage_py_readiness_prints_each_check():
+    out = StringIO()
+    call_command("readiness", stdout=out)
+
+    assert out.getvalue().splitlines() == ["database: ok", "cache: ok", "broker: ok"]
+
+
+@pytest.mark.django_db
+def test_manage_py_readiness_fails_naming_what_is_down():
+    out = StringIO()
+    broker = f"redis://127.0.0.1:{free_port()}/0"
+    with override_settings(CELERY_BROKER_URL=broker, CELERY_BROKER_TRANSPORT_OPTIONS={}):
+        with pytest.raises(CommandError, match="not ready: broker"):
+            call_command("readiness", stdout=out)
+
+    assert "broker: unavailable: Unable to connect to the broker" in out.getvalue()
