@@ -462,3 +462,16 @@ DJANGO_STRUCTLOG_CELERY_TASK_START_LOG_LEVEL = logging.INFO
 # otherwise anyone could put any text on our log lines.
 REQUEST_ID_FROM_PROXY = env.bool("REQUEST_ID_FROM_PROXY", default=REST_FRAMEWORK["NUM_PROXIES"] > 0)
 DJANGO_STRUCTLOG_TRUST_UPSTREAM_REQUEST_ID = REQUEST_ID_FROM_PROXY
+
+# --- Health checks (core/health.py; README, Health checks) -----------------------
+# /healthz (the process answers) and /readyz (database, cache and broker, each
+# checked within this many seconds; the answer comes within that plus one).
+# Both are unauthenticated and never cached, for load balancers and orchestrators.
+INSTALLED_APPS += ["health_check"]  # django-health-check: its checks, its `health_check` command
+READINESS_TIMEOUT_SECONDS = env.float("READINESS_TIMEOUT_SECONDS", default=2.0)
+if READINESS_TIMEOUT_SECONDS <= 0:
+    raise ImproperlyConfigured("READINESS_TIMEOUT_SECONDS must be a positive number of seconds.")
+# Load balancers and kubelets probe the pod over plain HTTP: an HTTPS redirect
+# would be a 301 that most of them count as a failure (or follow to nowhere).
+# Neither answer sets a cookie or shows anything that HTTPS would protect.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]

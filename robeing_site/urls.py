@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from analytics import urls as analytics_urls
 from conversations import urls as conversation_urls
+from core import health
 from privacy import urls as privacy_urls
 from robeing_site.monitoring import metrics_view
 from settings_app import urls as settings_urls
@@ -37,6 +38,10 @@ urlpatterns = [
     path("metrics", metrics_view, name="metrics"),
     # The admin header's language switch posts to set_language here.
     path("i18n/", include("django.conf.urls.i18n")),
+    # For load balancers and orchestrators (core/health.py): at the root, outside
+    # the API (no key, no rate limit), exempt from the HTTPS redirect (settings).
+    path("healthz", health.liveness, name="healthz"),
+    path("readyz", health.ReadinessView.as_view(), name="readyz"),
 ]
 
 # Unmatched URLs and unhandled errors under /api/ answer in the API's error

@@ -1,15 +1,20 @@
 """Faults with real services on loopback: PostgreSQL restarted under load,
-Redis stopped, Redis hung and back with its old data, the broker stopped.
+Redis stopped, Redis hung and back with its old data, the broker stopped, and
+what /readyz and `manage.py readiness` say meanwhile.
 
-PostgreSQL is the suite's own cluster, stopped and started again (a finally
-starts it whatever happens). Redis and the broker are private redis-server
-processes on a free port, so that stopping them touches nothing else.
+PostgreSQL under load is the suite's own cluster, stopped and started again (a
+finally starts it whatever happens); for readiness it is a private cluster of
+the test's own. Redis and the broker are private redis-server processes on a
+free port, so that stopping them touches nothing else.
 """
 
 from __future__ import annotations
 
+import glob
 import os
+import shutil
 import subprocess
+import tempfile
 import threading
 import time
 import uuid
@@ -300,3 +305,144 @@ def test_postgresql_restarted_under_load_answers_503_and_loses_no_acknowledged_t
     )
     assert all(rows.get(o.event_id) == 1 for o in stored)  # every 201 stored, once
     assert not any(o.event_id in rows for o in refused)  # no 503 half stored
+
+
+# --- readiness (/readyz, manage.py readiness) while a service is away ----------------
+
+
+class PrivatePostgreSQL:
+    """A PostgreSQL cluster of the test's own (initdb in a temporary folder) on
+    127.0.0.1:<free port>: stopping it touches no other test's database.
+    initdb refuses to run as root, so as root the cluster is the postgres user's."""
+
+    def __init__(self) -> None:
+        self.bin = Path(sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))[-1]).parent
+        self.port = common.free_port()
+        self.url = f"postgres://postgres@127.0.0.1:{self.port}/postgres"
+        # Not under pytest's tmp_path: the postgres user cannot enter root's.
+        self.root = Path(tempfile.mkdtemp(prefix="robeing-pg-"))
+        self.as_owner = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        if self.as_owner:
+            shutil.chown(self.root, "postgres")
+
+    def _run(self, *command: str) -> None:
+        subprocess.run([*self.as_owner, *command], check=True, timeout=60, capture_output=True)
+
+    def create(self) -> None:
+        self._run(str(self.bin / "initdb"), "-D", str(self.root / "data"), "-U", "postgres",
+                  "-A", "trust", "--no-sync")  # fmt: skip
+
+    def start(self) -> None:
+        options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off"
+        self._run(str(self.bin / "pg_ctl"), "-D", str(self.root / "data"), "-o", options,
+                  "-l", str(self.root / "log"), "-w", "start")  # fmt: skip
+
+    def stop(self) -> None:
+        if (self.root / "data" / "postmaster.pid").exists():
+            self._run(str(self.bin / "pg_ctl"), "-D", str(self.root / "data"), "-m", "immediate",
+                      "-w", "stop")  # fmt: skip
+
+    def remove(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+@pytest.fixture
+def private_postgresql() -> Iterator[PrivatePostgreSQL]:
+    server = PrivatePostgreSQL()
+    try:
+        server.create()
+        server.start()
+        yield server
+    finally:
+        server.stop()
+        server.remove()
+
+
+def readiness(url: str) -> tuple[int, dict]:
+    answer = requests.get(f"{url}/readyz", timeout=10, allow_redirects=False)
+    return answer.status_code, answer.json()["checks"]
+
+
+def test_readyz_names_the_database_while_postgresql_is_stopped_and_is_200_once_it_is_back(
+    private_postgresql, tmp_path
+):
+    # Production's HTTPS settings: the load balancer probes over plain HTTP all the same.
+    env = live.project_env(
+        DATABASE_URL=private_postgresql.url, DEBUG="false", SECURE_SSL_REDIRECT="true",
+        SECURE_PROXY_SSL_HEADER="HTTP_X_FORWARDED_PROTO,https", READINESS_TIMEOUT_SECONDS="1",
+        LOG_LEVEL="CRITICAL", VAR_DIR=str(tmp_path / "var"),
+    )  # fmt: skip
+    port = common.free_port()
+    with common.gunicorn(env, port, workers=("--workers", "1", "--threads", "2")):
+        url = f"http://127.0.0.1:{port}"
+        assert readiness(url) == (200, {"database": "ok", "cache": "ok", "broker": "ok"})
+
+        private_postgresql.stop()
+        started = time.monotonic()
+        status, checks = readiness(url)
+        assert time.monotonic() - started < 3
+        assert status == 503
+        assert checks["database"].startswith("unavailable: ")
+        assert checks["cache"] == "ok" and checks["broker"] == "ok"
+        assert requests.get(f"{url}/healthz", timeout=10, allow_redirects=False).status_code == 200
+
+        private_postgresql.start()
+        assert readiness(url) == (200, {"database": "ok", "cache": "ok", "broker": "ok"})
+
+
+def test_manage_py_readiness_exits_1_naming_the_database_while_it_is_stopped_and_0_once_it_is_back(
+    private_postgresql, tmp_path
+):
+    env = live.project_env(DATABASE_URL=private_postgresql.url, VAR_DIR=str(tmp_path / "var"))
+    private_postgresql.stop()
+    stopped = live.manage("readiness", env=env)
+    output = stopped.communicate(timeout=60)[0].decode()
+
+    assert stopped.returncode == 1
+    assert "database: unavailable: " in output and "not ready: database" in output
+    assert "cache: ok" in output and "broker: ok" in output
+
+    private_postgresql.start()
+    back = live.manage("readiness", env=env)
+    output = back.communicate(timeout=60)[0].decode()
+
+    assert back.returncode == 0, output
+    assert output.splitlines() == ["database: ok", "cache: ok", "broker: ok"]
+
+
+def test_readyz_names_the_cache_while_redis_is_stopped_and_is_200_once_it_is_back(cache_on, client):
+    assert client.get("/readyz").status_code == 200
+
+    cache_on.stop()
+    answer = client.get("/readyz")
+    assert answer.status_code == 503
+    assert answer.json() == {
+        "status": "unavailable",
+        "checks": {
+            "database": "ok",
+            "cache": "unavailable: Unable to connect to Redis: Connection Error",
+            "broker": "ok",
+        },
+    }
+
+    cache_on.start()
+    assert client.get("/readyz").status_code == 200
+
+
+def test_readyz_names_the_broker_while_it_is_stopped_and_is_200_once_it_is_back(
+    private_redis, client
+):
+    with override_settings(CELERY_BROKER_URL=private_redis.url, CELERY_BROKER_TRANSPORT_OPTIONS={}):
+        assert client.get("/readyz").status_code == 200
+
+        private_redis.stop()
+        answer = client.get("/readyz")
+        assert answer.status_code == 503
+        assert answer.json()["checks"] == {
+            "database": "ok",
+            "cache": "ok",
+            "broker": "unavailable: Unable to connect to the broker (ConnectionError).",
+        }
+
+        private_redis.start()
+        assert client.get("/readyz").status_code == 200
