@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 
 from celery import Celery
-from celery.signals import worker_init, worker_process_shutdown
+from celery.signals import setup_logging, worker_init, worker_process_shutdown
 from django_structlog.celery.steps import DjangoStructLogInitStep
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "robeing_site.settings")
@@ -20,6 +20,13 @@ app.autodiscover_tasks()
 # The request id of the HTTP request that queued a task, bound to every log
 # line the task writes (django-structlog reads it from the message headers).
 app.steps["worker"].add(DjangoStructLogInitStep)
+
+
+@setup_logging.connect
+def _keep_djangos_logging(**kwargs) -> None:
+    """A receiver here tells Celery not to configure logging: Django's
+    LOGGING (core/logging.py) already has, so the worker's lines have the
+    same shape as the web's and carry the request id."""
 
 
 @worker_init.connect

@@ -28,6 +28,29 @@ def _settings_loaded() -> None:
     settings.METRICS_DIR  # noqa: B018 -- reading it loads settings, which set the directory
 
 
+def _logging() -> dict:
+    """The app's logging (core/logging.py) for gunicorn's own lines too, so a
+    worker timeout or restart is a JSON line like the rest."""
+    _settings_loaded()
+    from django.conf import settings
+
+    own = {"level": "INFO", "handlers": [], "propagate": True}
+    return {
+        **settings.LOGGING,
+        "loggers": {
+            **settings.LOGGING["loggers"],
+            "gunicorn": own,
+            "gunicorn.error": own,
+            # The access line repeats the app's request line, with the client's
+            # address and the full path: never written.
+            "gunicorn.access": {"level": "CRITICAL", "handlers": [], "propagate": False},
+        },
+    }
+
+
+logconfig_dict = _logging()
+
+
 def on_starting(server) -> None:
     """Before any worker: the metrics files of an earlier run's processes go,
     so this run's counters start from zero (core.metrics)."""
