@@ -8,6 +8,17 @@ from __future__ import annotations
 
 import os
 
+
+def _settings_loaded() -> None:
+    # The master imports no application code; the metrics directory is a setting.
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "robeing_site.settings")
+    from django.conf import settings
+
+    settings.METRICS_DIR  # noqa: B018 -- reading it loads settings, which set the directory
+
+
+# Settings first: they read `.env`, so its values apply to the lines below too.
+_settings_loaded()
 bind = os.environ.get("GUNICORN_BIND", f"127.0.0.1:{os.environ.get('PORT', '8000')}")
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 wsgi_app = "robeing_site.wsgi:application"
@@ -18,14 +29,6 @@ accesslog = None
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 # Ctrl-C / SIGTERM: workers get this long to finish their requests.
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "5"))
-
-
-def _settings_loaded() -> None:
-    # The master imports no application code; the metrics directory is a setting.
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "robeing_site.settings")
-    from django.conf import settings
-
-    settings.METRICS_DIR  # noqa: B018 -- reading it loads settings, which set the directory
 
 
 def _logging() -> dict:

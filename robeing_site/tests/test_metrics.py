@@ -144,3 +144,21 @@ def test_requests_are_timed_by_route_never_by_path(client, bot_client):
     ]
     assert {"view": "conversation-list", "method": "POST", "status": "201"} in labels
     assert not any("rb8001" in label["view"] for label in labels)
+
+
+def test_every_metric_the_readmes_alert_rules_name_is_published(client, robeing):
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    rules = readme.split("Alert rules to start with", 1)[1].split("```yaml", 1)[1].split("```")[0]
+    named = set(re.findall(r"\b(robeing_[a-z_]+)", rules))
+    job_services.job_run_finish(
+        job_services.job_run_start(job="conversations.tasks.archive_conversations"),
+        outcome=JobRun.Outcome.OK,
+    )
+    client.get("/admin/login/")  # one timed request at least
+
+    published = {name for name, _ in scrape(client)}
+
+    assert named and named <= published, named - published
