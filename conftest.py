@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 from accounts import services as account_services
 from accounts.selectors import api_key_cache, basic_auth_cache, slack_user_cache
 from accounts.tests.factories import UserFactory
+from core.cache_namespace import namespace as cache_namespace
 from settings_app.selectors import forget_local_cache as forget_local_settings
 
 
@@ -33,8 +34,12 @@ def pytest_collection_modifyitems(config, items) -> None:
 def _fresh_process_caches():
     # The per-process caches would otherwise carry keys, users and settings
     # across tests; a rolled-back test reuses version numbers a real database never
-    # would, so a settings snapshot from an earlier test could look current.
+    # would, so a settings snapshot from an earlier test could look current. The
+    # database's identity is read again at the test's first use: read in an
+    # earlier test, it would go stale within this one (its row rolled back or
+    # flushed), and the change would empty these caches half-way through it.
     for clear in (
+        cache_namespace.forget,
         api_key_cache.clear,
         basic_auth_cache.clear,
         slack_user_cache.clear,

@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, connection
@@ -262,27 +263,14 @@ def job_runs_prune(*, job: str) -> int:
 def job_run_recorded(
     job: str,
     *,
-    trigger: str = "celery",
-    task_id: str = "",
-    attempt: int = 0,
-    request_id: str = "",
-    lost_after_seconds: float | None = None,
     will_retry: Callable[[BaseException], bool] = lambda error: False,
+    **start: Any,
 ) -> Iterator[RunHandle]:
-    """Record the run of `job` around the block. The block sets
-    `handle.counts`. A JobAlreadyRunning ends it as locked, an error for which
-    `will_retry` says yes as retried, any other error as failed; every error
-    is re-raised."""
-    handle = RunHandle(
-        job_run_start(
-            job=job,
-            trigger=trigger,
-            task_id=task_id,
-            attempt=attempt,
-            request_id=request_id,
-            lost_after_seconds=lost_after_seconds,
-        )
-    )
+    """Record the run of `job` around the block (`start`: job_run_start's
+    keywords). The block sets `handle.counts`. A JobAlreadyRunning ends it as
+    locked, an error for which `will_retry` says yes as retried, any other
+    error as failed; every error is re-raised."""
+    handle = RunHandle(job_run_start(job=job, **start))
     try:
         yield handle
     except JobAlreadyRunning as busy:
