@@ -20,17 +20,24 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 install: $(VENV)/.installed
 
 ## run: the whole system on this machine (SQLite + filesystem broker unless
-## DATABASE_URL / CELERY_BROKER_URL say otherwise): migrate, demo data, web app
-## on http://127.0.0.1:$(PORT)/ and a Celery worker with beat. Ctrl-C stops all.
+## DATABASE_URL / CELERY_BROKER_URL say otherwise): migrate, demo data, then
+## the Procfile through honcho: gunicorn on http://127.0.0.1:$(PORT)/, a Celery
+## worker and beat. Ctrl-C stops all three.
+# honcho starts each Procfile process in a session of its own, so a terminal's
+# Ctrl-C reaches make and honcho (exec: no shell in between) but none of them;
+# honcho then sends each process group one SIGTERM. It SIGKILLs what still runs
+# a while after the first one stopped: 5 s, a constant with no option yet
+# (github.com/nickstenning/honcho/issues/189), is less than the about 6 s a Celery
+# worker on the filesystem broker needs for its warm shutdown; 8 s here.
+# --env /dev/null: settings read .env themselves, the real environment
+# first, as for every other command (honcho's own .env would win over it).
+HONCHO := $(BIN)/python -c 'import sys, honcho.command, honcho.manager; honcho.manager.KILL_WAIT = 8; sys.exit(honcho.command.main())'
 run: install
-	export DEBUG=$${DEBUG:-true}; \
+	export DEBUG=$${DEBUG:-true} PATH="$(CURDIR)/$(BIN):$$PATH" PYTHONUNBUFFERED=1; \
 	$(BIN)/python manage.py migrate --noinput && \
 	$(BIN)/python manage.py seed_demo --turns $(DEMO_TURNS) && \
 	$(BIN)/python manage.py aggregate_stats && \
-	trap 'kill 0' EXIT INT TERM; \
-	$(BIN)/celery -A robeing_site worker --beat --loglevel=INFO --concurrency=2 \
-		--scheduler django_celery_beat.schedulers:DatabaseScheduler & \
-	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT) --noreload
+	exec $(HONCHO) start --env /dev/null --port $(PORT)
 
 ## test: lint, the whole suite on PostgreSQL, then again on SQLite (the
 ## embedded default), skipping the PostgreSQL-only tests there.
