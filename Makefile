@@ -8,6 +8,8 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/robeing
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 DEMO_TURNS ?= 2000
 PORT ?= 8000
+# make run writes it once if missing; settings read it (robeing_site/settings.py).
+ENV_FILE ?= .env
 
 .PHONY: run test lint install browser worker beat clean
 
@@ -29,15 +31,27 @@ install: $(VENV)/.installed
 # a while after the first one stopped: 5 s, a constant with no option yet
 # (github.com/nickstenning/honcho/issues/189), is less than the about 6 s a Celery
 # worker on the filesystem broker needs for its warm shutdown; 8 s here.
-# --env /dev/null: settings read .env themselves, the real environment
+# --env /dev/null: settings read $(ENV_FILE) themselves, the real environment
 # first, as for every other command (honcho's own .env would win over it).
 HONCHO := $(BIN)/python -c 'import sys, honcho.command, honcho.manager; honcho.manager.KILL_WAIT = 8; sys.exit(honcho.command.main())'
-run: install
+run: install $(ENV_FILE)
 	export DEBUG=$${DEBUG:-true} PATH="$(CURDIR)/$(BIN):$$PATH" PYTHONUNBUFFERED=1; \
 	$(BIN)/python manage.py migrate --noinput && \
 	$(BIN)/python manage.py seed_demo --turns $(DEMO_TURNS) && \
 	$(BIN)/python manage.py aggregate_stats && \
 	exec $(HONCHO) start --env /dev/null --port $(PORT)
+
+# The settings file manage.py reads (ENV_FILE, as in robeing_site/settings.py),
+# written once so that manage.py in a plain shell runs as `make run` does: DEBUG
+# and a SECRET_KEY of this machine's own. Never overwritten. Production has none.
+$(ENV_FILE):
+	key=$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))') && \
+	umask 077 && { \
+		echo '# Local development settings, written once by make run (all: .env.example).'; \
+		echo '# Production has no .env: it sets these in its own environment.'; \
+		echo 'DEBUG=true'; \
+		echo "SECRET_KEY=$$key"; \
+	} > $@.tmp && mv $@.tmp $@
 
 ## test: lint, the whole suite on PostgreSQL, then again on SQLite (the
 ## embedded default), skipping the PostgreSQL-only tests there.
