@@ -27,10 +27,10 @@ install: $(VENV)/.installed
 ## worker and beat. Ctrl-C stops all three.
 # honcho starts each Procfile process in a session of its own, so a terminal's
 # Ctrl-C reaches make and honcho (exec: no shell in between) but none of them;
-# honcho then sends each process group one SIGTERM. It SIGKILLs what still runs
-# a while after the first one stopped: 5 s, a constant with no option yet
-# (github.com/nickstenning/honcho/issues/189), is less than the about 6 s a Celery
-# worker on the filesystem broker needs for its warm shutdown; 8 s here.
+# honcho then sends each process group one SIGTERM (the Procfile says how the
+# worker takes it). It SIGKILLs what still runs a while after the first one
+# stopped: 5 s, a constant with no option yet (nickstenning/honcho#189), is less
+# than the 5-6 s a Celery worker on the filesystem broker needs to stop; 8 s here.
 # --env /dev/null: settings read $(ENV_FILE) themselves, the real environment
 # first, as for every other command (honcho's own .env would win over it).
 HONCHO := $(BIN)/python -c 'import sys, honcho.command, honcho.manager; honcho.manager.KILL_WAIT = 8; sys.exit(honcho.command.main())'
