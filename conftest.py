@@ -1,5 +1,6 @@
 """Shared test fixtures. The suite runs on PostgreSQL (DATABASE_URL) and again
-on SQLite without it; tests marked `postgresql` are skipped on SQLite."""
+on SQLite without it; tests marked `postgresql` are skipped on SQLite, those
+marked `embedded` (they need no database of the suite's) on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -20,6 +21,10 @@ def pytest_collection_modifyitems(config, items) -> None:
     from django.conf import settings
 
     if settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        twice = pytest.mark.skip(reason="runs once, in the SQLite pass")
+        for item in items:
+            if "embedded" in item.keywords:
+                item.add_marker(twice)
         return
     skip = pytest.mark.skip(reason="needs PostgreSQL")
     once = pytest.mark.skip(reason="browser tests run once, in the PostgreSQL pass")

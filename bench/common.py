@@ -96,6 +96,8 @@ def project_env(db_url: str, *, redis_db: int) -> dict[str, str]:
         **os.environ,
         "DATABASE_URL": db_url,
         "REDIS_URL": f"redis://127.0.0.1:6379/{redis_db}",
+        # Not the checkout's .env (make run writes one with DEBUG on).
+        "ENV_FILE": os.devnull,
         "DEBUG": "false",
         "SECRET_KEY": "bench-only-secret",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",

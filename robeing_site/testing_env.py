@@ -1,11 +1,14 @@
 """Loaded by pytest (`-p robeing_site.testing_env` in pytest.ini) before Django
 reads its settings: the test suite runs with DEBUG-style defaults unless the
-environment says otherwise."""
+environment says otherwise, and never with a developer's `.env`."""
 
 from __future__ import annotations
 
 import os
 
+# `make run` writes a .env next to manage.py (DEBUG on, its own SECRET_KEY); the
+# suite and every process it starts read none, whatever the checkout holds.
+os.environ.setdefault("ENV_FILE", os.devnull)
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 # The suite talks plain HTTP with DEBUG off: the production HTTPS defaults

@@ -30,6 +30,7 @@ def project_env(**overrides: str) -> dict[str, str]:
     return {
         **os.environ,
         "DATABASE_URL": test_database_url(),
+        "ENV_FILE": os.devnull,  # not the checkout's .env (make run writes one)
         "SECRET_KEY": "test",
         "ALLOWED_HOSTS": "localhost,127.0.0.1",
         "PYTHONUNBUFFERED": "1",  # each line reaches the test as it is printed

@@ -12,12 +12,20 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def load_settings(tmp_path: Path, **env: str) -> subprocess.CompletedProcess:
+def load_settings(
+    tmp_path: Path,
+    env_file: Path | None = None,
+    *,
+    show: str = "settings.DATABASES['default']['ENGINE']",
+    **env: str,
+) -> subprocess.CompletedProcess:
+    """Settings loaded in a child process with only `env` and `env_file` (none
+    by default: a developer's .env must not mask the check); prints `show`."""
     unset = {"SECRET_KEY", "ALLOWED_HOSTS", "DEBUG", "DATABASE_URL", "REDIS_URL"}
     clean = {k: v for k, v in os.environ.items() if k not in unset}
     clean.update(env, VAR_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="robeing_site.settings")
-    clean["ENV_FILE"] = str(tmp_path / "no.env")  # a developer's .env must not mask the check
-    code = "import django; django.setup(); from django.conf import settings; print(settings.DATABASES['default']['ENGINE'])"
+    clean["ENV_FILE"] = str(env_file or tmp_path / "no.env")
+    code = f"import django; django.setup(); from django.conf import settings; print({show})"
     return subprocess.run(
         [sys.executable, "-c", code], cwd=tmp_path, env={**clean, "PYTHONPATH": str(ROOT)},
         capture_output=True, text=True, timeout=60,
@@ -36,6 +44,39 @@ def test_production_settings_refuse_to_start_without_secrets(tmp_path, env, comp
 
     assert result.returncode != 0
     assert complaint in result.stderr
+
+
+def test_it_takes_debug_and_the_secret_key_from_the_env_file(tmp_path):
+    # What `make run` writes once, so that manage.py works in a plain shell.
+    env_file = tmp_path / "local.env"
+    env_file.write_text("DEBUG=true\nSECRET_KEY=from-the-env-file\n")
+
+    result = load_settings(tmp_path, env_file, show="settings.DEBUG, settings.SECRET_KEY")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", "from-the-env-file"]
+
+
+def test_the_real_environment_wins_over_the_env_file(tmp_path):
+    env_file = tmp_path / "local.env"
+    env_file.write_text("DEBUG=true\nSECRET_KEY=from-the-env-file\n")
+
+    result = load_settings(
+        tmp_path, env_file, show="settings.DEBUG, settings.SECRET_KEY",
+        DEBUG="false", ALLOWED_HOSTS="example.com",
+    )  # fmt: skip
+
+    # DEBUG off, as the environment says; the file still gives what it lacks.
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "from-the-env-file"]
+
+
+def test_without_an_env_file_or_variables_a_start_refuses_to_run(tmp_path):
+    # Production has no .env: without its variables it must stop, loudly.
+    result = load_settings(tmp_path)
+
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set when DEBUG is off." in result.stderr
 
 
 def test_without_a_database_url_it_runs_on_the_embedded_sqlite_default(tmp_path):
