@@ -39,12 +39,8 @@ def pytest_collection_modifyitems(config, items) -> None:
 def _fresh_process_caches():
     # The per-process caches would otherwise carry keys, users and settings
     # across tests; a rolled-back test reuses version numbers a real database never
-    # would, so a settings snapshot from an earlier test could look current. The
-    # database's identity is read again at the test's first use: read in an
-    # earlier test, it would go stale within this one (its row rolled back or
-    # flushed), and the change would empty these caches half-way through it.
+    # would, so a settings snapshot from an earlier test could look current.
     for clear in (
-        cache_namespace.forget,
         api_key_cache.clear,
         basic_auth_cache.clear,
         slack_user_cache.clear,
@@ -80,6 +76,12 @@ def _data_migration_rows(request):
     importlib.import_module("conversations.migrations.0007_archive_task_name").schedule(apps, None)
     importlib.import_module("privacy.migrations.0002_privacy_schedule").schedule(apps, None)
     importlib.import_module("accounts.migrations.0002_read_only_operators").make_group(apps, None)
+    # The database's identity (core.cache_namespace), read now, in this test's
+    # database state: read in an earlier test, it would go stale within this
+    # one (its row rolled back or flushed), and seeing the change half-way
+    # through would empty the per-process caches between two requests.
+    cache_namespace.forget()
+    cache_namespace.current()
 
 
 @pytest.fixture(autouse=True)
