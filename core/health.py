@@ -34,7 +34,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from celery.app import app_or_default
 from django.conf import settings
 from django.core.cache.backends.filebased import FileBasedCache
 from django.http import HttpRequest, JsonResponse
@@ -46,6 +45,8 @@ from health_check.contrib.redis import Redis
 from health_check.exceptions import ServiceUnavailable
 from health_check.views import HealthCheckView
 from redis.asyncio import Redis as AsyncRedis
+
+from core.broker import broker_connection
 
 
 @dataclass
@@ -59,22 +60,17 @@ class Broker(HealthCheck):
     seconds: float = dataclasses.field(default=2.0, repr=False)
 
     def run(self) -> None:
-        options = {**self.transport_options}
-        if self.url.startswith(("redis://", "rediss://")):
-            # Kombu's Redis transport takes its timeouts from here, not from
-            # connect_timeout (which py-amqp uses for the socket and handshake).
-            options.update(socket_connect_timeout=self.seconds, socket_timeout=self.seconds)
-        connection = app_or_default().connection_for_write(
-            self.url, connect_timeout=self.seconds, transport_options=options
-        )
-        with connection:
-            try:
-                connection.ensure_connection(max_retries=0)
-            except Exception as exc:  # whatever the transport raises, the broker is away
-                cause = type(exc.__cause__ or exc).__name__
-                raise ServiceUnavailable(f"Unable to connect to the broker ({cause}).") from exc
-            if connection.transport_cls == "filesystem":
-                _queue_folder_writable(connection.transport_options)
+        try:
+            with broker_connection(
+                seconds=self.seconds, url=self.url, transport_options=self.transport_options
+            ) as connection:
+                if connection.transport_cls == "filesystem":
+                    _queue_folder_writable(connection.transport_options)
+        except ServiceUnavailable:
+            raise
+        except Exception as exc:  # whatever the transport raises, the broker is away
+            cause = type(exc.__cause__ or exc).__name__
+            raise ServiceUnavailable(f"Unable to connect to the broker ({cause}).") from exc
 
 
 def _queue_folder_writable(options: dict[str, Any]) -> None:

@@ -21,11 +21,13 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+from kombu.exceptions import ChannelError
 from prometheus_client import CONTENT_TYPE_LATEST
 from prometheus_client.core import GaugeMetricFamily, Metric
 
 from conversations import selectors as conversation_selectors
 from core import metrics
+from core.broker import broker_connection
 from jobs import selectors as job_selectors
 from privacy import selectors as privacy_selectors
 from robeing_site.celery import app as celery_app
@@ -128,10 +130,7 @@ class BrokerReadings:
 
 
 def queue_length(name: str) -> int:
-    from kombu.exceptions import ChannelError
-
-    with celery_app.connection_for_read(connect_timeout=BROKER_TIMEOUT_SECONDS) as connection:
-        connection.ensure_connection(max_retries=1, timeout=BROKER_TIMEOUT_SECONDS)
+    with broker_connection(seconds=BROKER_TIMEOUT_SECONDS) as connection:
         try:
             return connection.default_channel.queue_declare(queue=name, passive=True).message_count
         except ChannelError:  # the queue does not exist yet: nothing was ever queued

@@ -14,6 +14,7 @@ import urllib.request
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -92,17 +93,24 @@ def environment(tmp_path) -> dict[str, str]:
     )
 
 
-@pytest.fixture
-def web(environment, tmp_path) -> Iterator[tuple[str, Process]]:
+@contextmanager
+def serving(env: dict[str, str], log: Path) -> Iterator[tuple[str, Process]]:
+    """gunicorn with the project's gunicorn_conf.py and two workers."""
     port = common.free_port()
-    env = {**environment, "PORT": str(port), "WEB_CONCURRENCY": "2"}
+    env = {**env, "PORT": str(port), "WEB_CONCURRENCY": "2"}
     command = [sys.executable, "-m", "gunicorn", "-c", "robeing_site/gunicorn_conf.py"]
-    server = start(command, env, tmp_path / "web.log")
+    server = start(command, env, log)
     try:
         common.wait_until_up(server.process, port)
         yield f"http://127.0.0.1:{port}", server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def web(environment, tmp_path) -> Iterator[tuple[str, Process]]:
+    with serving(environment, tmp_path / "web.log") as running:
+        yield running
 
 
 @pytest.fixture
@@ -215,18 +223,22 @@ def test_metrics_add_up_ingest_an_aggregation_and_a_job_run_across_two_workers(
     assert call(f"{url}/metrics", headers={"Authorization": "Bearer wrong"})[0] == 403
 
 
-def test_the_request_id_is_in_the_response_the_request_line_and_the_queued_tasks_lines(web, worker):
-    url, server = web
+def erasure_request_post(url: str, slack_user: str) -> tuple[int, dict, bytes]:
     staff = UserFactory(is_staff=True, permissions=["add_erasurerequest"])
     basic = base64.b64encode(f"{staff.email}:{PASSWORD}".encode()).decode()
-    slack_user = f"U{uuid.uuid4().hex[:10].upper()}"
-
-    status, headers, body = call(
+    return call(
         f"{url}/api/v1/privacy/erasure-requests/",
         method="POST",
         body={"slack_user_id": slack_user},
         headers={"Authorization": f"Basic {basic}"},
     )
+
+
+def test_the_request_id_is_in_the_response_the_request_line_and_the_queued_tasks_lines(web, worker):
+    url, server = web
+    slack_user = f"U{uuid.uuid4().hex[:10].upper()}"
+
+    status, headers, body = erasure_request_post(url, slack_user)
 
     assert status == 201, body
     request_id = headers["X-Request-ID"]
@@ -266,3 +278,18 @@ def test_a_refused_request_is_logged_once(web):
     assert len(lines) == 1, lines
     assert json.loads(lines[0])["status"] == 401
     assert "Unauthorized:" not in server.log.read_text()  # Django's own copy of the line
+
+
+def test_a_privacy_request_is_accepted_at_once_while_the_broker_is_away(environment, tmp_path):
+    # Nothing listens there: the queueing after commit fails, and beat's next run answers.
+    away = {**environment, "CELERY_BROKER_URL": f"redis://127.0.0.1:{common.free_port()}/0"}
+    with serving(away, tmp_path / "web.log") as (url, server):
+        started = time.monotonic()
+        status, headers, body = erasure_request_post(url, "U0BROKERAWAY")
+        took = time.monotonic() - started
+
+    assert status == 201, body
+    assert took < 3
+    assert json.loads(body)["status"] == "pending"
+    lines = [line for line in server.lines() if line.get("request_id") == headers["X-Request-ID"]]
+    assert any(line["event"].startswith("privacy run not queued") for line in lines), lines
