@@ -145,13 +145,15 @@ def gunicorn(
     app: str = "robeing_site.wsgi:application",
     chdir: Path = ROOT,
     workers: Sequence[str] = GTHREAD,
+    output: int | None = None,
 ) -> Iterator[subprocess.Popen]:
     """A gunicorn server on 127.0.0.1:`port` for the duration of the block
-    (the block gets the master process, e.g. to find its workers)."""
+    (the block gets the master process, e.g. to find its workers). `output`:
+    where its stdout and stderr go (subprocess.DEVNULL; default: this one's)."""
     command = [PYTHON, "-m", "gunicorn", app, "--bind", f"127.0.0.1:{port}", *workers]
     command += ["--log-level", "warning", "--chdir", str(chdir)]
     # cwd too: `python -m` puts the working directory first on sys.path.
-    server = subprocess.Popen(command, env=env, cwd=chdir)
+    server = subprocess.Popen(command, env=env, cwd=chdir, stdout=output, stderr=output)
     try:
         wait_until_up(server, port)
         yield server
