@@ -144,7 +144,7 @@ class ConversationBatchApi(RobeingScopedAPIView):
             )
         for (index, _), outcome in zip(valid, outcomes, strict=True):
             results[index] = _batch_item(index, outcome)
-        metrics.batch_size.observe(len(results))
+        metrics.batch_size.labels(robeing_id).observe(len(results))
         metrics.turns_count(robeing_id, Counter(result.status for result in results))
         return Response(_batch_summary(results).model_dump(mode="json", exclude_none=True))
 

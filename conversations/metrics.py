@@ -20,8 +20,8 @@ turns_ingested = counter(
 )
 batch_size = histogram(
     "robeing_turn_batch_size",
-    "Turns per batch request.",
-    [],
+    "Turns per batch request, by robeing.",
+    ["robeing"],
     buckets=(1, 5, 10, 25, 50, 100, 250, 500, 1000),
 )
 

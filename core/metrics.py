@@ -1,11 +1,14 @@
 """Prometheus metrics shared by every process on a host.
 
-gunicorn workers and Celery worker processes each count in their own memory-
-mapped files under PROMETHEUS_MULTIPROC_DIR (set from METRICS_DIR in
-settings, before any metric exists); `/metrics` adds them up at scrape time
-(prometheus-client's multiprocess mode). Counters and histograms only: a
-per-process gauge would need a live-process bookkeeping mode for little gain,
-and every gauge we publish is read from the database when scraped instead.
+Each process counts in its own memory-mapped files (prometheus-client's
+multiprocess mode), in the folder of its service under METRICS_DIR: `web`
+(gunicorn workers), `worker` (Celery processes), `command` (manage.py).
+`/metrics` adds up each folder and labels the series with its `service`, so a
+service's restart, which deletes its dead processes' files, resets only its
+own series: Prometheus reads that as a counter reset, as it should.
+Counters and histograms only; the gauges are read from the database at
+scrape time. Every metric has labels, so a process that never counts
+anything (a readiness probe, a shell) writes no file.
 
 Label values stay bounded: a view name, a status code, a robeing id, a job
 name. Never a user id, an event id or a raw path.
@@ -17,8 +20,8 @@ import logging
 import os
 import re
 from collections.abc import Iterable
-from pathlib import Path
 
+from django.conf import settings
 from prometheus_client import (
     CollectorRegistry,
     Counter,
@@ -27,6 +30,7 @@ from prometheus_client import (
     multiprocess,
     values,
 )
+from prometheus_client.metrics_core import Metric
 
 logger = logging.getLogger(__name__)
 
@@ -66,24 +70,34 @@ cache_requests = counter(
 )
 
 
-def metrics_dir() -> Path | None:
-    path = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
-    return Path(path) if path else None
+SERVICES = ("web", "worker", "command")
 
 
-def registry_with_all_processes(*collectors: object) -> CollectorRegistry:
-    """A registry that sums every process's files, plus `collectors`
-    (scrape-time readings)."""
-    registry = CollectorRegistry()
-    if metrics_dir() is not None:
-        multiprocess.MultiProcessCollector(registry)
-    for collector in collectors:
-        registry.register(collector)
-    return registry
+class AllServices:
+    """Each service's folder summed (prometheus-client's merge), its series
+    labelled `service`; one family per metric name across the folders."""
+
+    def collect(self) -> Iterable[Metric]:
+        families: dict[str, Metric] = {}
+        for service in SERVICES:
+            files = [str(path) for path in (settings.METRICS_DIR / service).glob("*.db")]
+            for family in multiprocess.MultiProcessCollector.merge(files, accumulate=True):
+                merged = families.setdefault(
+                    family.name, Metric(family.name, family.documentation, family.type)
+                )
+                for sample in family.samples:
+                    merged.add_sample(
+                        sample.name, {**sample.labels, "service": service}, sample.value
+                    )
+        return list(families.values())
 
 
 def exposition(*collectors: object) -> bytes:
-    return generate_latest(registry_with_all_processes(*collectors))
+    """Every service's counts and `collectors` (scrape-time readings)."""
+    registry = CollectorRegistry()
+    for collector in (AllServices(), *collectors):
+        registry.register(collector)
+    return generate_latest(registry)
 
 
 _PID_OF_FILE = re.compile(r"_(\d+)\.db$")
@@ -99,22 +113,20 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def metrics_files_clear_dead() -> int:
-    """Delete the files of processes that no longer run (and this process's
-    own, left by an earlier one with the same pid). Called when a server or a
-    worker starts: the processes of an earlier run must not add their counts
-    to this one's, and a directory shared with a still-running worker keeps
-    that worker's files. Returns how many files went."""
-    directory = metrics_dir()
-    if directory is None:
-        return 0
+def metrics_service_use(service: str) -> int:
+    """Count this process (and the processes it forks) under `service`, and
+    delete that service's files of processes that no longer run: at a
+    server's or worker's start, so the counts of an earlier run do not add to
+    this one's. Another service's files, and this process's own, stay.
+    Returns how many files went."""
+    directory = settings.METRICS_DIR / service
+    directory.mkdir(parents=True, exist_ok=True)
+    os.environ["METRICS_SERVICE"] = service
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
     removed = 0
     for file in directory.glob("*.db"):
         match = _PID_OF_FILE.search(file.name)
-        if not match:
-            continue
-        pid = int(match.group(1))
-        if pid == os.getpid() or not _alive(pid):
+        if match and not _alive(int(match.group(1))):
             file.unlink(missing_ok=True)
             removed += 1
     return removed
@@ -124,8 +136,7 @@ def metrics_process_dead(pid: int) -> None:
     """A worker process exited (gunicorn's child_exit, Celery's process
     shutdown): prometheus-client drops its live gauges. Its counters stay,
     so totals do not go backwards while the server runs."""
-    if metrics_dir() is not None:
-        multiprocess.mark_process_dead(pid)
+    multiprocess.mark_process_dead(pid)
 
 
 def bounded(value: str, allowed: Iterable[str], *, other: str = "other") -> str:

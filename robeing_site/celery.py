@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 
 from celery import Celery
-from celery.signals import setup_logging, worker_init, worker_process_shutdown
+from celery.signals import celeryd_init, setup_logging, worker_process_shutdown
 from django_structlog.celery.steps import DjangoStructLogInitStep
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "robeing_site.settings")
@@ -29,11 +29,13 @@ def _keep_djangos_logging(**kwargs) -> None:
     same shape as the web's and carry the request id."""
 
 
-@worker_init.connect
-def _metrics_files_of_earlier_runs_go(**kwargs) -> None:
-    from core.metrics import metrics_files_clear_dead
+@celeryd_init.connect
+def _metrics_as_the_worker_service(**kwargs) -> None:
+    """In the worker's main process, before its pool forks: its processes
+    count as the worker service, and the files of an earlier run go."""
+    from core.metrics import metrics_service_use
 
-    metrics_files_clear_dead()
+    metrics_service_use("worker")
 
 
 @worker_process_shutdown.connect

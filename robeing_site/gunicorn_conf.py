@@ -17,7 +17,9 @@ def _settings_loaded() -> None:
     settings.METRICS_DIR  # noqa: B018 -- reading it loads settings, which set the directory
 
 
-# Settings first: they read `.env`, so its values apply to the lines below too.
+# This server's processes count as the web service (core.metrics). Settings
+# first: they read `.env`, so its values apply to the lines below too.
+os.environ["METRICS_SERVICE"] = "web"
 _settings_loaded()
 bind = os.environ.get("GUNICORN_BIND", f"127.0.0.1:{os.environ.get('PORT', '8000')}")
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
@@ -27,8 +29,9 @@ wsgi_app = "robeing_site.wsgi:application"
 accesslog = None
 # A worker stuck longer than this is killed and replaced.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
-# Ctrl-C / SIGTERM: workers get this long to finish their requests.
-graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "5"))
+# SIGTERM (a deploy): workers get this long to finish their requests, a long
+# CSV download included. make run's Procfile asks for 5 s.
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
 
 
 def _logging() -> dict:
@@ -55,12 +58,11 @@ logconfig_dict = _logging()
 
 
 def on_starting(server) -> None:
-    """Before any worker: the metrics files of an earlier run's processes go,
-    so this run's counters start from zero (core.metrics)."""
-    _settings_loaded()
-    from core.metrics import metrics_files_clear_dead
+    """Before any worker: the web's metrics files of an earlier run's
+    processes go, so this run's counters start from zero (core.metrics)."""
+    from core.metrics import metrics_service_use
 
-    removed = metrics_files_clear_dead()
+    removed = metrics_service_use("web")
     server.log.info("metrics: removed %d files of processes that no longer run", removed)
 
 

@@ -67,7 +67,7 @@ class _Counters:
             else:
                 self.misses += 1
         # The same count for /metrics, summed over every process of the host.
-        (_SETTINGS_HITS if hit else _SETTINGS_MISSES).inc()
+        cache_requests.labels("settings", "hit" if hit else "miss").inc()
 
 
 @dataclass(frozen=True)
@@ -78,8 +78,6 @@ class _LocalCopy:
 
 _local: dict[str, _LocalCopy] = {}
 counters = _Counters()
-_SETTINGS_HITS = cache_requests.labels("settings", "hit")
-_SETTINGS_MISSES = cache_requests.labels("settings", "miss")
 
 
 def version_key(robeing_id: str) -> str:

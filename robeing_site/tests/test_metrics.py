@@ -17,7 +17,7 @@ from privacy import services as privacy_services
 from privacy.models import ErasureRequest
 
 pytestmark = pytest.mark.django_db
-TOKEN = "scrape-token-for-tests"
+TOKEN = "scrape-token-for-the-test-suite"
 
 
 @pytest.fixture(autouse=True)
@@ -109,14 +109,15 @@ def test_job_runs_are_counted_by_outcome_with_what_they_did(client):
     def grew(name, **labels):
         return (value(after, name, **labels) or 0) - (value(before, name, **labels) or 0)
 
-    job = {"job": "archive_conversations"}
+    # Counted by this process, a command's: the series carry service="command".
+    job = {"job": "archive_conversations", "service": "command"}
     assert grew("robeing_job_runs_total", outcome="ok", **job) == 1
     assert grew("robeing_job_runs_total", outcome="failed", **job) == 1
     assert grew("robeing_job_items_total", item="turns_archived", **job) == 5000
     assert grew("robeing_job_duration_seconds_count", outcome="ok", **job) == 1
 
 
-def test_overdue_privacy_requests_are_counted(client, django_capture_on_commit_callbacks):
+def test_overdue_privacy_requests_are_counted(client):
     privacy_services.erasure_request_create(slack_user_id="U0LATE")
     ErasureRequest.objects.update(due_at=timezone.now() - timedelta(days=1))
 
@@ -126,12 +127,21 @@ def test_overdue_privacy_requests_are_counted(client, django_capture_on_commit_c
     assert value(samples, "robeing_privacy_requests_overdue", kind="export") == 0
 
 
-def test_the_broker_queue_length_is_read_from_the_broker(client, settings, tmp_path):
+def test_the_broker_queue_length_is_read_from_the_broker(client):
+    from celery import current_app
+
+    from core.broker import broker_connection
+
+    before = value(scrape(client), "robeing_celery_queue_length", queue="celery")
+    # The suite's broker is the filesystem queue: it holds what is sent until a worker takes it.
+    with broker_connection(seconds=1) as connection:
+        for _ in range(3):
+            current_app.send_task("jobs.tests.not_a_task", connection=connection)
+
     samples = scrape(client)
 
-    # The suite's broker is the filesystem queue: it answers, and holds what was sent.
     assert value(samples, "robeing_scrape_broker_up") == 1
-    assert value(samples, "robeing_celery_queue_length", queue="celery") is not None
+    assert value(samples, "robeing_celery_queue_length", queue="celery") == before + 3
 
 
 def test_requests_are_timed_by_route_never_by_path(client, bot_client):
@@ -142,7 +152,8 @@ def test_requests_are_timed_by_route_never_by_path(client, bot_client):
     labels = [
         dict(key[1]) for key in samples if key[0] == "robeing_http_request_duration_seconds_count"
     ]
-    assert {"view": "conversation-list", "method": "POST", "status": "201"} in labels
+    route = {"view": "conversation-list", "method": "POST", "status": "201", "service": "command"}
+    assert route in labels
     assert not any("rb8001" in label["view"] for label in labels)
 
 

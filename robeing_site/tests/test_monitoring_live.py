@@ -30,7 +30,7 @@ from core.tests import live
 from jobs.models import JobRun
 
 pytestmark = [pytest.mark.postgresql, pytest.mark.django_db(transaction=True)]
-TOKEN = "live-scrape-token"
+TOKEN = "live-scrape-token-of-the-test-suite"
 BROKER_URL = "redis://127.0.0.1:6379/12"
 PASSWORD = "correct horse battery staple"
 
@@ -197,25 +197,28 @@ def test_metrics_add_up_ingest_an_aggregation_and_a_job_run_across_two_workers(
     def metric(name: str, **labels: str) -> float | None:
         return found.get((name, tuple(sorted(labels.items()))))
 
-    rb = {"robeing": "rb8001"}
+    rb = {"robeing": "rb8001", "service": "web"}
     assert metric("robeing_turns_ingested_total", outcome="created", **rb) == 33
     assert metric("robeing_turns_ingested_total", outcome="duplicate", **rb) == 1
     assert metric("robeing_turns_ingested_total", outcome="error", **rb) == 2
-    assert metric("robeing_turn_save_seconds_count", endpoint="single") == 31
-    assert metric("robeing_turn_batch_size_count") == 1
-    assert metric("robeing_turn_batch_size_sum") == 4
-    route = {"view": "conversation-list", "method": "POST"}
+    assert metric("robeing_turn_save_seconds_count", endpoint="single", service="web") == 31
+    assert metric("robeing_turn_batch_size_count", **rb) == 1
+    assert metric("robeing_turn_batch_size_sum", **rb) == 4
+    route = {"view": "conversation-list", "method": "POST", "service": "web"}
     assert metric("robeing_http_request_duration_seconds_count", status="201", **route) == 30
     assert metric("robeing_http_request_duration_seconds_count", status="400", **route) == 1
-    job = {"job": "aggregate_conversation_stats"}
+    # The aggregation ran as a manage.py command: its series are the command service's.
+    job = {"job": "aggregate_conversation_stats", "service": "command"}
     assert metric("robeing_job_runs_total", outcome="ok", **job) == 1
     assert metric("robeing_job_items_total", item="turns_counted", **job) == 33
     assert metric("robeing_stats_aggregation_lag_seconds") == 0
-    assert 0 <= metric("robeing_job_seconds_since_success", **job) < 120
+    since = metric("robeing_job_seconds_since_success", job="aggregate_conversation_stats")
+    assert 0 <= since < 120
     assert metric("robeing_scrape_database_up") == 1
     assert metric("robeing_scrape_broker_up") == 1
     # The sum is over both workers: each served some of the turns.
-    per_worker = turns_per_worker(Path(environment["METRICS_DIR"]), children(server.process.pid))
+    web_files = Path(environment["METRICS_DIR"]) / "web"
+    per_worker = turns_per_worker(web_files, children(server.process.pid))
     assert len(per_worker) == 2 and all(per_worker.values()), per_worker
     assert sum(per_worker.values()) == 36
 
