@@ -9,6 +9,7 @@ JSON error of one shape, so bots see the same structure for every failure:
 
 from __future__ import annotations
 
+import traceback
 from dataclasses import dataclass
 
 import pydantic
@@ -106,3 +107,14 @@ def pydantic_errors(exc: pydantic.ValidationError, prefix: str = "") -> list[Fie
         message = err["msg"].removeprefix("Value error, ")
         errors.append(FieldError(path or "non_field_errors", err["type"], message))
     return errors
+
+
+def exception_summary(exc: BaseException) -> str:
+    """What a stored record may say of an error: its type and where it was
+    raised. Never its message: a database error quotes the row it refused
+    ("Key (slack_user_id)=(U...)"), and records outlive erasures."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not frames:
+        return type(exc).__name__
+    where = frames[-1]
+    return f"{type(exc).__name__} at {where.filename.rsplit('/', 1)[-1]}:{where.lineno}"

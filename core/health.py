@@ -27,6 +27,7 @@ import contextlib
 import dataclasses
 import datetime as dt
 import functools
+import logging
 import os
 import uuid
 from collections.abc import Iterator
@@ -47,6 +48,8 @@ from health_check.views import HealthCheckView
 from redis.asyncio import Redis as AsyncRedis
 
 from core.broker import broker_connection
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -103,6 +106,21 @@ class FileCache(HealthCheck):
             raise ServiceUnavailable("A value written to the cache did not read back.")
 
 
+@dataclass
+class QuietDatabase(Database):
+    """The library's `SELECT 1`, answering without the driver's message: it can
+    name the database host ("failed to resolve host 'db.internal'"), and the
+    answer is public. The message goes to the log."""
+
+    def run(self) -> None:
+        try:
+            super().run()
+        except ServiceUnavailable as exc:
+            cause = type(exc.__cause__ or exc).__name__
+            logger.warning("readiness: database unavailable: %s", exc.__cause__ or exc)
+            raise ServiceUnavailable(f"The database did not answer ({cause}).") from exc
+
+
 def _within(check: HealthCheck, seconds: float) -> HealthCheck:
     # The library's time budget is a class attribute on most of its checks.
     check.timeout = dt.timedelta(seconds=seconds)
@@ -133,7 +151,7 @@ def readiness_checks() -> dict[str, HealthCheck]:
         seconds=seconds,
     )
     return {
-        "database": _within(Database(), seconds),
+        "database": _within(QuietDatabase(), seconds),
         "cache": _within(_cache_check(seconds), seconds),
         "broker": _within(broker, seconds),
     }

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 
@@ -13,6 +14,7 @@ from core.metrics import http_request_duration
 from core.validation import NUL_MESSAGE
 
 API_PREFIX = "/api/"
+logger = logging.getLogger(__name__)
 
 
 class LocaleMiddleware(DjangoLocaleMiddleware):
@@ -110,7 +112,10 @@ class RequestMetricsMiddleware:
         request.started_monotonic = started = time.perf_counter()
         response = self.get_response(request)
         method = request.method if request.method in KNOWN_METHODS else "other"
-        http_request_duration.labels(route_of(request), method, str(response.status_code)).observe(
-            time.perf_counter() - started
-        )
+        try:
+            http_request_duration.labels(
+                route_of(request), method, str(response.status_code)
+            ).observe(time.perf_counter() - started)
+        except OSError:  # the metrics folder went away: the request still answers
+            logger.warning("request metrics could not be written", exc_info=True)
         return response

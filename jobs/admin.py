@@ -187,6 +187,7 @@ class JobRunAdmin(admin.ModelAdmin):
                 "status": status,
                 "name": schedule_name(status.job, status.name),
                 "overdue": status.overdue(now),
+                "needs_attention": status.needs_attention(now),
                 "every": interval_text(status.interval),
                 "last_outcome": outcome_badge(status.last_run) if status.last_run else None,
             }

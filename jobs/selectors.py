@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db.models import Max, Min
-from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
 from jobs.models import JobRun
@@ -37,6 +36,10 @@ class JobStatus:
     @property
     def failing(self) -> bool:
         return self.last_run is not None and self.last_run.outcome == JobRun.Outcome.FAILED
+
+    def needs_attention(self, now: datetime) -> bool:
+        """What the admin marks red: the last run failed, or it is overdue."""
+        return self.failing or self.overdue(now)
 
 
 def schedule_interval(task: PeriodicTask) -> timedelta | None:
@@ -90,11 +93,6 @@ def job_statuses() -> list[JobStatus]:
             )
         )
     return statuses
-
-
-def job_overdue_count(*, now: datetime | None = None) -> int:
-    now = now or timezone.now()
-    return sum(status.overdue(now) for status in job_statuses())
 
 
 def job_label(job: str) -> str:

@@ -20,9 +20,11 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import DatabaseError, connection
+from django.db import Error as DjangoDatabaseError
+from django.db import connection
 from django.utils import timezone
 
+from core.errors import exception_summary
 from core.metrics import counter, histogram
 from jobs.models import JobLock, JobRun
 from jobs.selectors import job_label
@@ -198,6 +200,7 @@ def job_run_start(
         JobRun.objects.filter(
             job=job,
             outcome=Outcome.RUNNING,
+            trigger="celery",  # a command by hand has no time limit to outlive
             started_at__lt=now - timedelta(seconds=lost_after_seconds),
         ).update(
             outcome=Outcome.FAILED,
@@ -226,24 +229,37 @@ def job_run_finish(
     the caller."""
     run.finished_at = timezone.now()
     run.outcome = outcome
-    run.counts = {name: int(value) for name, value in (counts or {}).items()}
+    run.counts = {name: int(value) for name, value in (counts or {}).items() if value >= 0}
+    # The type and where it was raised; the message, which can quote data, is
+    # in the log's traceback.
     run.error = _error_text(error)
-    label = job_label(run.job)
-    job_runs.labels(label, outcome).inc()
-    job_duration.labels(label, outcome).observe(run.duration_seconds or 0.0)
-    for item, value in run.counts.items():
-        job_items.labels(label, item).inc(value)
     try:
         run.save(update_fields=["finished_at", "outcome", "counts", "error"])
         job_runs_prune(job=run.job)
-    except DatabaseError:
+    except DjangoDatabaseError:  # also InterfaceError: a connection gone
         logger.warning("the end of job run %s (%s) could not be recorded", run.pk, outcome)
+    job_run_count(run)
 
 
 def _error_text(error: BaseException | None) -> str:
     if error is None:
         return ""
-    return f"{type(error).__name__}: {error}"[:2000]
+    if isinstance(error, JobAlreadyRunning):  # the lock and its holder: no data
+        return str(error)
+    return exception_summary(error)
+
+
+def job_run_count(run: JobRun) -> None:
+    """The run in the job metrics. Never fails the job: a metrics file that
+    cannot be written costs a log line."""
+    label = job_label(run.job)
+    try:
+        job_runs.labels(label, run.outcome).inc()
+        job_duration.labels(label, run.outcome).observe(run.duration_seconds or 0.0)
+        for item, value in run.counts.items():
+            job_items.labels(label, item).inc(value)
+    except OSError:
+        logger.warning("job metrics could not be written", exc_info=True)
 
 
 def job_runs_prune(*, job: str) -> int:

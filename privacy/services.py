@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import tempfile
-import traceback
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
@@ -34,7 +33,7 @@ from conversations.archiving import erasure, months
 from conversations.counted import CountedTurn
 from core import jsonio
 from core.broker import broker_connection
-from core.errors import InvalidInput, NotFound
+from core.errors import InvalidInput, NotFound, exception_summary
 from core.storage import file_save
 from jobs import services as job_services
 from privacy.models import ErasureRequest, ExportRequest, RequestStatus, SubjectKind
@@ -159,9 +158,7 @@ def privacy_requests_process(*, batch_size: int | None = None) -> dict[str, int]
 
 def _record_failure(model, request_id: uuid.UUID, exc: Exception) -> None:
     logger.exception("privacy request %s failed", request_id)
-    # The type and where it happened; exception messages can quote data.
-    where = traceback.extract_tb(exc.__traceback__)[-1]
-    error = f"{type(exc).__name__} at {where.filename.rsplit('/', 1)[-1]}:{where.lineno}"
+    error = exception_summary(exc)
     model.objects.filter(id=request_id).update(status=RequestStatus.FAILED, last_error=error)
 
 

@@ -42,6 +42,6 @@ def job_health() -> dict[str, Any]:
     statuses = job_selectors.job_statuses()
     return {
         "jobs": len(statuses),
-        "needing_attention": sum(status.overdue(now) or status.failing for status in statuses),
+        "needing_attention": sum(status.needs_attention(now) for status in statuses),
         "url": reverse("admin:jobs_jobrun_changelist"),
     }

@@ -120,7 +120,9 @@ class BrokerReadings:
         try:
             queue.add_metric([name], queue_length(name))
         except Exception as error:  # any transport's failure: report it, do not fail the scrape
-            logger.warning("metrics: broker reading failed: %s", type(error).__name__)
+            logger.warning(
+                "metrics: broker reading failed: %s", type(error).__name__, exc_info=True
+            )
             up.add_metric([], 0)
             yield up
             return

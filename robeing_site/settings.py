@@ -28,19 +28,22 @@ VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var"))).resolve()
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 # --- Metrics (core/metrics.py) ----------------------------------------------------
-# Every process of this host (gunicorn workers, Celery worker processes) counts
-# in its own files here and /metrics adds them up: one directory per host, on
-# local disk (a tmpfs is ideal). It is set before any metric is made, because
-# prometheus-client reads it then. Files of dead processes go at each start.
-METRICS_DIR = Path(
-    env.str("METRICS_DIR", default=os.environ.get("PROMETHEUS_MULTIPROC_DIR", ""))
-    or VAR_DIR / "metrics"
-).resolve()
-METRICS_DIR.mkdir(parents=True, exist_ok=True)
-os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(METRICS_DIR)
+# Every process of this host counts in its own files under METRICS_DIR, in the
+# folder of its service: web (gunicorn), worker (Celery) or command (manage.py
+# and anything else); /metrics adds them up, labelled by service. One directory
+# per host, on local disk (a tmpfs is ideal). Set before any metric is written,
+# because prometheus-client reads it then.
+METRICS_DIR = Path(env.str("METRICS_DIR", default="") or VAR_DIR / "metrics").resolve()
+METRICS_SERVICE = env.str("METRICS_SERVICE", default="command")
+if METRICS_SERVICE not in ("web", "worker", "command"):
+    raise ImproperlyConfigured("METRICS_SERVICE must be web, worker or command.")
+(METRICS_DIR / METRICS_SERVICE).mkdir(parents=True, exist_ok=True)
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(METRICS_DIR / METRICS_SERVICE)
 # `Authorization: Bearer <token>` for Prometheus; a staff session works too. Empty:
 # staff only.
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+if METRICS_TOKEN and len(METRICS_TOKEN) < 24:
+    raise ImproperlyConfigured("METRICS_TOKEN must be at least 24 characters (or empty).")
 
 DEBUG = env.bool("DEBUG", default=False)
 
@@ -411,6 +414,8 @@ PRIVACY_EXPORT_TTL_HOURS = env.int("PRIVACY_EXPORT_TTL_HOURS", default=72)
 # Runs kept per scheduled job in the run history (jobs.models.JobRun); the newest
 # success is always kept. 2,000 is a week of the 5-minute aggregation.
 JOB_RUN_HISTORY_PER_JOB = env.int("JOB_RUN_HISTORY_PER_JOB", default=2000)
+if JOB_RUN_HISTORY_PER_JOB < 1:
+    raise ImproperlyConfigured("JOB_RUN_HISTORY_PER_JOB must be at least 1.")
 
 # --- Celery ---------------------------------------------------------------------
 # With no broker configured, kombu's filesystem transport keeps the queue in files
@@ -458,9 +463,10 @@ DJANGO_STRUCTLOG_USER_ID_FIELD = None
 DJANGO_STRUCTLOG_STATUS_START_LOG_LEVEL = logging.DEBUG
 DJANGO_STRUCTLOG_STATUS_4XX_LOG_LEVEL = logging.INFO
 DJANGO_STRUCTLOG_CELERY_TASK_START_LOG_LEVEL = logging.INFO
-# A proxy's X-Request-ID is taken only from behind a trusted proxy (NUM_PROXIES);
-# otherwise anyone could put any text on our log lines.
-REQUEST_ID_FROM_PROXY = env.bool("REQUEST_ID_FROM_PROXY", default=REST_FRAMEWORK["NUM_PROXIES"] > 0)
+# A proxy's X-Request-ID is taken only when this says the proxy sets it (and
+# drops a client's own): many proxies pass a client's header through, and then
+# clients would choose the ids the logs and job runs are correlated by.
+REQUEST_ID_FROM_PROXY = env.bool("REQUEST_ID_FROM_PROXY", default=False)
 DJANGO_STRUCTLOG_TRUST_UPSTREAM_REQUEST_ID = REQUEST_ID_FROM_PROXY
 
 # --- Health checks (core/health.py; README, Health checks) -----------------------

@@ -117,3 +117,22 @@ def test_manage_py_readiness_fails_naming_what_is_down():
             call_command("readiness", stdout=out)
 
     assert "broker: unavailable: Unable to connect to the broker" in out.getvalue()
+
+
+@pytest.mark.postgresql
+def test_readiness_never_names_the_database_host_it_could_not_reach(monkeypatch, settings, db):
+    import health_check.checks
+    from django.db.utils import ConnectionHandler
+    from health_check.exceptions import ServiceUnavailable
+
+    from bench import common
+    from core.health import QuietDatabase
+
+    closed = {**settings.DATABASES["default"], "HOST": "127.0.0.1", "PORT": common.free_port()}
+    monkeypatch.setattr(health_check.checks, "connections", ConnectionHandler({"default": closed}))
+
+    with pytest.raises(ServiceUnavailable) as refused:
+        QuietDatabase().run()
+
+    assert str(refused.value).endswith("The database did not answer (OperationalError).")
+    assert "127.0.0.1" not in str(refused.value)

@@ -12,6 +12,8 @@ from jobs import services as job_services
 from jobs.progress import CommandProgress
 from jobs.services import JobAlreadyRunning
 
+PARTIAL_ARCHIVE_JOB = "conversations.commands.archive_conversations_partial"
+
 
 class Command(BaseCommand):
     help = "Archive old conversation turns (one gzip JSON Lines file per robeing per month)."
@@ -35,7 +37,12 @@ class Command(BaseCommand):
             return
         progress = CommandProgress(self.stdout, verb="archiving")
         try:
-            with job_services.job_run_recorded(ARCHIVE_TASK, trigger="command") as recorded:
+            # A run narrowed to one robeing or another age is not the nightly
+            # job's work: recorded apart, its success must not hide a failing
+            # nightly run.
+            partial = robeing is not None or older_than_days is not None
+            job = PARTIAL_ARCHIVE_JOB if partial else ARCHIVE_TASK
+            with job_services.job_run_recorded(job, trigger="command") as recorded:
                 result = months.archive_conversations(
                     older_than_days=older_than_days,
                     robeing_id=robeing,
