@@ -358,6 +358,9 @@ def private_postgresql() -> Iterator[PrivatePostgreSQL]:
         server.remove()
 
 
+METRICS_TOKEN = "fault-tests-metrics-token-0123456789"
+
+
 def readiness(url: str) -> tuple[int, dict]:
     answer = requests.get(f"{url}/readyz", timeout=10, allow_redirects=False)
     return answer.status_code, answer.json()["checks"]
@@ -370,7 +373,7 @@ def test_readyz_names_the_database_while_postgresql_is_stopped_and_is_200_once_i
     env = live.project_env(
         DATABASE_URL=private_postgresql.url, DEBUG="false", SECURE_SSL_REDIRECT="true",
         SECURE_PROXY_SSL_HEADER="HTTP_X_FORWARDED_PROTO,https", READINESS_TIMEOUT_SECONDS="1",
-        LOG_LEVEL="CRITICAL", VAR_DIR=str(tmp_path / "var"),
+        LOG_LEVEL="CRITICAL", VAR_DIR=str(tmp_path / "var"), METRICS_TOKEN=METRICS_TOKEN,
     )  # fmt: skip
     port = common.free_port()
     with common.gunicorn(env, port, workers=("--workers", "1", "--threads", "2")):
@@ -383,8 +386,20 @@ def test_readyz_names_the_database_while_postgresql_is_stopped_and_is_200_once_i
         assert time.monotonic() - started < 3
         assert status == 503
         assert checks["database"].startswith("unavailable: ")
+        assert str(private_postgresql.port) not in checks["database"]
         assert checks["cache"] == "ok" and checks["broker"] == "ok"
         assert requests.get(f"{url}/healthz", timeout=10, allow_redirects=False).status_code == 200
+        # The scrape still answers, with the counters, and says the database did not
+        # (through the TLS proxy these settings expect: /metrics is not exempt).
+        scrape = requests.get(
+            f"{url}/metrics",
+            headers={"Authorization": f"Bearer {METRICS_TOKEN}", "X-Forwarded-Proto": "https"},
+            timeout=10,
+            allow_redirects=False,
+        )
+        assert scrape.status_code == 200
+        assert "robeing_scrape_database_up 0.0" in scrape.text
+        assert 'view="readyz"' in scrape.text
 
         private_postgresql.start()
         assert readiness(url) == (200, {"database": "ok", "cache": "ok", "broker": "ok"})
