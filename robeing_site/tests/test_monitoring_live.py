@@ -272,14 +272,17 @@ def test_a_refused_request_is_logged_once(web):
     url, server = web
 
     status, headers, _ = call(f"{url}/api/v1/robeings/rb8001/conversations/", method="POST")
-    time.sleep(0.5)  # the line is written before the response; let the file catch up
 
+    def lines() -> list[str]:
+        text = server.log.read_text()
+        return [line for line in text.splitlines() if headers["X-Request-ID"] in line]
+
+    # The line is written as the response goes out; wait until the file has it.
+    wait_until(lambda: lines(), 10, "the request's log line", server)
+    time.sleep(0.2)  # and a moment for a second copy, if one were written
     assert status == 401
-    lines = [
-        line for line in server.log.read_text().splitlines() if headers["X-Request-ID"] in line
-    ]
-    assert len(lines) == 1, lines
-    assert json.loads(lines[0])["status"] == 401
+    assert len(lines()) == 1, lines()
+    assert json.loads(lines()[0])["status"] == 401
     assert "Unauthorized:" not in server.log.read_text()  # Django's own copy of the line
 
 
