@@ -7,7 +7,12 @@ from typing import Any
 
 import pydantic
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -40,6 +45,24 @@ IF_MATCH = OpenApiParameter(
         "and nothing is written, a malformed one 400."
     ),
 )
+IF_NONE_MATCH = OpenApiParameter(
+    "If-None-Match",
+    {
+        "type": "string",
+        "pattern": '^(\\*|(W/)?"?[0-9]{1,9}"?( *, *(W/)?"?[0-9]{1,9}"?){0,19})$',
+    },
+    location=OpenApiParameter.HEADER,
+    description=(
+        'The ETag you hold (e.g. "3"), up to 20 of them comma-separated, or *: when the '
+        "settings are still at that version the answer is 304 with no body, so a client's "
+        "cached copy costs one small request to revalidate. A malformed one gets 400."
+    ),
+)
+NOT_MODIFIED = {
+    status.HTTP_304_NOT_MODIFIED: OpenApiResponse(
+        description="Not modified: the settings are still at the version If-None-Match named."
+    )
+}
 CATEGORY = OpenApiParameter(
     "category", {"type": "string", "enum": list(CATEGORIES)}, location=OpenApiParameter.PATH
 )
@@ -89,6 +112,38 @@ def _with_etag(body: dict[str, Any], snapshot: SettingsSnapshot, code: int = 200
     return Response(body, status=code, headers={"ETag": snapshot.etag})
 
 
+# At most this many ETags in one If-None-Match: a client holds one.
+MAX_IF_NONE_MATCH_TAGS = 20
+
+
+def _held_versions(request: Request) -> set[int] | None:
+    """The versions an If-None-Match names; None without the header, an
+    empty set for * (any version matches)."""
+    header = request.headers.get("If-None-Match")
+    if header is None:
+        return None
+    if header.strip() == "*":
+        return set()
+    tags = header.split(",")
+    matches = [_ETAG.match(tag.strip()) for tag in tags]
+    if len(tags) > MAX_IF_NONE_MATCH_TAGS or not all(matches):
+        raise InvalidInput.for_field(
+            "If-None-Match",
+            f'Expected up to {MAX_IF_NONE_MATCH_TAGS} ETags such as "3", comma-separated, or *.',
+            "etag",
+        )
+    return {int(match.group(1)) for match in matches}
+
+
+def _read_answer(request: Request, body: dict[str, Any], snapshot: SettingsSnapshot) -> Response:
+    """The GET answer, or 304 Not Modified (no body) when the client's
+    If-None-Match names the current version (RFC 9110, 13.1.2)."""
+    held = _held_versions(request)
+    if held is not None and (not held or snapshot.version in held):
+        return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": snapshot.etag})
+    return _with_etag(body, snapshot)
+
+
 def _category_body(snapshot: SettingsSnapshot, category: str) -> dict[str, Any]:
     return {"category": category, "version": snapshot.version, "values": snapshot.values[category]}
 
@@ -125,12 +180,14 @@ class SettingsApi(RobeingScopedAPIView):
                     "skill_settings": serializers.DictField(),
                 },
             ),
+            **NOT_MODIFIED,
             **ERROR_RESPONSES,
         },
+        parameters=[IF_NONE_MATCH],
     )
     def get(self, request: Request, robeing_id: str) -> Response:
         snapshot = selectors.settings_get(robeing_id=robeing_id)
-        return _with_etag({"version": snapshot.version, **snapshot.values}, snapshot)
+        return _read_answer(request, {"version": snapshot.version, **snapshot.values}, snapshot)
 
 
 class SettingsCategoryApi(RobeingScopedAPIView):
@@ -141,14 +198,14 @@ class SettingsCategoryApi(RobeingScopedAPIView):
         tags=TAG,
         operation_id="settings_category_get",
         summary="One category",
-        parameters=[CATEGORY],
-        responses={status.HTTP_200_OK: CategoryOut, **ERROR_RESPONSES},
+        parameters=[IF_NONE_MATCH, CATEGORY],
+        responses={status.HTTP_200_OK: CategoryOut, **NOT_MODIFIED, **ERROR_RESPONSES},
     )
     def get(self, request: Request, robeing_id: str, category: str) -> Response:
         snapshot = selectors.settings_get(robeing_id=robeing_id)
         if category not in snapshot.values:
             services._schema(category)  # raises the 404 naming the categories
-        return _with_etag(_category_body(snapshot, category), snapshot)
+        return _read_answer(request, _category_body(snapshot, category), snapshot)
 
     @extend_schema(
         tags=TAG,
@@ -186,7 +243,7 @@ class SettingsKeyApi(RobeingScopedAPIView):
     @extend_schema(
         tags=TAG,
         operation_id="settings_key_get",
-        parameters=[CATEGORY, KEY],
+        parameters=[IF_NONE_MATCH, CATEGORY, KEY],
         summary="One setting (the seed's get_setting)",
         responses={
             status.HTTP_200_OK: inline_serializer(
@@ -197,13 +254,14 @@ class SettingsKeyApi(RobeingScopedAPIView):
                     "value": serializers.JSONField(),
                 },
             ),
+            **NOT_MODIFIED,
             **ERROR_RESPONSES,
         },
     )
     def get(self, request: Request, robeing_id: str, category: str, key: str) -> Response:
         value = selectors.setting_value(robeing_id=robeing_id, category=category, key=key)
         snapshot = selectors.settings_get(robeing_id=robeing_id)
-        return _with_etag({"category": category, "key": key, "value": value}, snapshot)
+        return _read_answer(request, {"category": category, "key": key, "value": value}, snapshot)
 
 
 class SettingsResetApi(RobeingScopedAPIView):

@@ -195,3 +195,47 @@ def test_writes_reject_another_robeings_key(other_bot_client):
 
 def test_reads_need_a_key(client, robeing):
     assert client.get(BASE).status_code == 401
+
+
+@pytest.mark.parametrize(
+    "path", ["", "user_preference/", "user_preference/language/"], ids=["all", "category", "key"]
+)
+def test_a_client_holding_the_current_etag_gets_304_with_no_body(committing_bot, path):
+    etag = committing_bot.get(f"{BASE}{path}")["ETag"]
+
+    response = committing_bot.get(f"{BASE}{path}", HTTP_IF_NONE_MATCH=etag)
+
+    assert response.status_code == 304
+    assert response.content == b""
+    assert response["ETag"] == etag
+
+
+def test_after_a_change_the_old_etag_gets_the_new_settings(committing_bot):
+    old = committing_bot.get(f"{BASE}user_preference/")["ETag"]
+    patch(committing_bot, "user_preference", {"language": "en"})
+
+    response = committing_bot.get(f"{BASE}user_preference/", HTTP_IF_NONE_MATCH=old)
+
+    assert response.status_code == 200
+    assert response.json()["values"]["language"] == "en"
+    assert response["ETag"] != old
+
+
+def test_if_none_match_takes_a_list_weak_tags_bare_versions_and_a_star(committing_bot):
+    for header in ('"7", W/"0"', "0", "*"):
+        assert committing_bot.get(BASE, HTTP_IF_NONE_MATCH=header).status_code == 304, header
+    assert committing_bot.get(BASE, HTTP_IF_NONE_MATCH='"7", "8"').status_code == 200
+
+
+@pytest.mark.parametrize("header", ["banana", '"1", nope', ", ".join(['"1"'] * 21)])
+def test_a_malformed_if_none_match_is_refused_naming_the_header(committing_bot, header):
+    response = committing_bot.get(BASE, HTTP_IF_NONE_MATCH=header)
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"] == "If-None-Match"
+
+
+def test_an_unknown_key_is_404_whatever_etag_is_held(committing_bot):
+    response = committing_bot.get(f"{BASE}user_preference/nope/", HTTP_IF_NONE_MATCH='"0"')
+
+    assert response.status_code == 404
