@@ -1,0 +1,170 @@
+"""robeing_client against the live server: what a bot would see."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+
+import pytest
+from robeing_client import AuthenticationError, ConversationLogger, SettingsManager, StatsManager
+
+from accounts import services as account_services
+from conversations.models import ConversationLog
+from settings_app import services as settings_services
+
+pytestmark = [pytest.mark.postgresql, pytest.mark.django_db(transaction=True)]
+
+
+def stored(robeing_id: str = "rb8001") -> int:
+    return ConversationLog.objects.filter(robeing_id=robeing_id).count()
+
+
+def test_a_turn_logged_the_seeds_way_is_in_the_log_after_flush(server, key):
+    with ConversationLogger(server.url, key) as conversation_logger:
+        conversation_logger.log_conversation(
+            "rb8001", "U0CLIENT1", "내일 회의 몇 시예요?", "오전 10시입니다.",
+            metadata={"channel": "C0TEAM", "ts": "1733050000.000100", "thread_ts": "1733040000.000001"},
+        )  # fmt: skip
+        assert conversation_logger.flush(10)
+
+    turn = ConversationLog.objects.get(robeing_id="rb8001")
+    assert (turn.channel_id, turn.thread_ts, turn.slack_user_id) == (
+        "C0TEAM",
+        "1733040000.000001",
+        "U0CLIENT1",
+    )
+    assert turn.event_id == "C0TEAM:1733050000.000100"  # a Slack retry of it is a duplicate
+    assert conversation_logger.counters.sent == 1
+
+
+def test_the_same_slack_message_twice_is_stored_once(server, key):
+    with ConversationLogger(server.url, key) as conversation_logger:
+        for _ in range(2):
+            conversation_logger.log_conversation(
+                "rb8001", "U1", "hi", "hello", {"channel": "C1", "ts": "1.1"}
+            )
+        conversation_logger.flush(10)
+
+    assert stored() == 1
+    assert (conversation_logger.counters.sent, conversation_logger.counters.duplicates) == (1, 1)
+
+
+def test_log_conversation_returns_at_once_while_the_server_is_down_and_loses_nothing(server, key):
+    conversation_logger = ConversationLogger(server.url, key, flush_interval=0.1)
+    try:
+        server.stop()
+        started = time.monotonic()
+        for n in range(50):
+            conversation_logger.log_conversation(
+                "rb8001", "U1", f"질문 {n}", "답", {"event_id": f"Ev{n}"}
+            )
+        assert time.monotonic() - started < 0.5  # the reply never waited
+        time.sleep(1.5)  # the logger tries, fails and backs off
+        assert stored() == 0
+
+        server.start()
+        assert conversation_logger.flush(60)
+    finally:
+        conversation_logger.close(5)
+
+    assert stored() == 50
+    assert conversation_logger.counters.retried >= 1
+
+
+def test_two_hundred_threads_logging_at_once_lose_nothing(server, key):
+    conversation_logger = ConversationLogger(server.url, key)
+
+    def bot_thread(number: int) -> None:
+        for turn in range(5):
+            conversation_logger.log_conversation("rb8001", "U1", f"{number}-{turn}", "ok")
+
+    threads = [threading.Thread(target=bot_thread, args=(n,)) for n in range(200)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert conversation_logger.close(60)
+
+    assert stored() == 1000
+    assert conversation_logger.counters.sent == 1000
+
+
+def test_a_full_queue_drops_and_counts_by_its_policy(key):
+    # Nothing listens there: every turn stays queued.
+    nowhere = "http://127.0.0.1:9"
+    oldest = ConversationLogger(nowhere, key, max_queue=5, batch_size=1000, flush_interval=60)
+    newest = ConversationLogger(nowhere, key, max_queue=5, batch_size=1000, flush_interval=60,
+                                on_full="drop_newest")  # fmt: skip
+    for n in range(8):
+        oldest.log_conversation("rb8001", None, f"m{n}", "", {"event_id": f"E{n}"})
+        newest.log_conversation("rb8001", None, f"m{n}", "", {"event_id": f"E{n}"})
+
+    assert oldest.counters.dropped == newest.counters.dropped == 3
+    assert [turn.body["event_id"] for turn in oldest._queue] == ["E3", "E4", "E5", "E6", "E7"]
+    assert [turn.body["event_id"] for turn in newest._queue] == ["E0", "E1", "E2", "E3", "E4"]
+    assert not oldest.close(0.2) and not newest.close(0.2)  # nothing could be sent
+
+
+def test_a_bot_that_exits_without_close_still_sends_its_turns(server, key):
+    script = textwrap.dedent(f"""
+        from robeing_client import ConversationLogger
+        log = ConversationLogger({server.url!r}, {key!r}, flush_interval=30)
+        for n in range(3):
+            log.log_conversation("rb8001", "U1", f"bye {{n}}", "", {{"event_id": f"Exit{{n}}"}})
+    """)  # exits at once: only the atexit hook can send them
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=60)
+
+    assert stored() == 3
+
+
+def test_a_revoked_key_raises_authentication_error_saying_so(server, key):
+    stats = StatsManager(server.url, key, "rb8001")
+    assert stats.get_stats().robeing_id == "rb8001"
+    account_services.api_key_revoke(prefix=key.partition(".")[0])
+
+    time.sleep(0.1)
+    with pytest.raises(AuthenticationError, match="revoked"):
+        StatsManager(server.url, key, "rb8001").get_stats()
+
+
+def test_a_task_success_earns_experience(server, key):
+    stats = StatsManager(server.url, key, "rb8001")
+    before = stats.initialize_stats().experience
+
+    result = stats.on_task_success("email", 3, task_id="T-client-1")
+    again = stats.on_task_success("email", 3, task_id="T-client-1")  # a resend: no double XP
+
+    assert result.xp_awarded > 0
+    assert again.xp_awarded == result.xp_awarded
+    assert stats.get_stats().experience == before + result.xp_awarded
+
+
+def test_an_operators_change_reaches_get_setting_after_the_interval_and_not_before(server, key):
+    manager = SettingsManager(server.url, key, "rb8001", revalidate_seconds=1.0)
+    assert manager.get_setting("user_preference", "language") == "ko"
+    assert manager.get_setting("system", "pii_masking") is True
+    assert manager.requests == 1
+
+    settings_services.settings_patch(
+        robeing_id="rb8001", category="user_preference", patch={"language": "en"},
+        actor=settings_services.Actor(key_prefix="operator"),
+    )  # fmt: skip
+    assert manager.get_setting("user_preference", "language") == "ko"  # within the interval
+    assert manager.requests == 1  # and no request was made for it
+
+    time.sleep(1.1)
+    assert manager.get_setting("user_preference", "language") == "en"
+    assert manager.get_setting("user_preference", "nope", default="x") == "x"
+    assert manager.requests == 2
+
+
+def test_update_setting_patches_one_key_and_is_read_back(server, key):
+    manager = SettingsManager(server.url, key, "rb8001")
+
+    values = manager.update_setting("skill", "news", {"summary_length": 5})
+
+    assert values["news"]["summary_length"] == 5
+    assert manager.get_setting("skill_settings", "news")["summary_length"] == 5
