@@ -132,3 +132,25 @@ def call(
         if not retryable(failure) or attempt > retries:
             raise failure
         time.sleep(backoff(attempt, failure))
+
+
+async def acall(
+    client: httpx.AsyncClient, method: str, path: str, *, retries: int = 3, **options
+) -> httpx.Response:
+    """`call` for the async twins."""
+    import asyncio
+
+    attempt = 0
+    while True:
+        try:
+            answer = await client.request(method, path, **options)
+            raise_for_answer(answer)
+            return answer
+        except httpx.HTTPError as error:
+            failure: errors.RobeingError = no_answer(error)
+        except errors.RobeingError as error:
+            failure = error
+        attempt += 1
+        if not retryable(failure) or attempt > retries:
+            raise failure
+        await asyncio.sleep(backoff(attempt, failure))

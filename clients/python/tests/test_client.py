@@ -168,3 +168,27 @@ def test_update_setting_patches_one_key_and_is_read_back(server, key):
 
     assert values["news"]["summary_length"] == 5
     assert manager.get_setting("skill_settings", "news")["summary_length"] == 5
+
+
+def test_the_async_twins_log_report_and_read_settings(server, key):
+    import asyncio
+
+    from robeing_client import AsyncConversationLogger, AsyncSettingsManager, AsyncStatsManager
+
+    async def bot() -> tuple[bool, int, str]:
+        async with AsyncConversationLogger(server.url, key) as conversation_logger:
+            for n in range(30):
+                conversation_logger.log_conversation("rb8001", "U1", f"비동기 {n}", "네")
+            flushed = await conversation_logger.flush(20)
+        stats = AsyncStatsManager(server.url, key, "rb8001")
+        result = await stats.on_task_success("email", 2, task_id="T-async-1")
+        await stats.close()
+        manager = AsyncSettingsManager(server.url, key, "rb8001")
+        language = await manager.get_setting("user_preference", "language")
+        await manager.close()
+        return flushed, result.xp_awarded, language
+
+    flushed, xp, language = asyncio.run(bot())
+
+    assert flushed and stored() == 30
+    assert xp > 0 and language == "ko"
