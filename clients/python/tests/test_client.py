@@ -192,3 +192,81 @@ def test_the_async_twins_log_report_and_read_settings(server, key):
 
     assert flushed and stored() == 30
     assert xp > 0 and language == "ko"
+
+
+class LosesFirstAnswer:
+    """A reverse proxy in front of the server that forwards every request but
+    answers the first POST with a 500, as a load balancer that lost the
+    server's answer would: the turns are stored, the client cannot know it."""
+
+    def __init__(self, upstream: str) -> None:
+        import http.server
+        import urllib.request
+
+        self.posts = 0
+        proxy = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 (the stdlib's name)
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                forwarded = urllib.request.Request(
+                    upstream + self.path, data=body, method="POST",
+                    headers={name: value for name, value in self.headers.items()
+                             if name.lower() in ("authorization", "content-type")},
+                )  # fmt: skip
+                with urllib.request.urlopen(forwarded, timeout=30) as answer:
+                    status, payload = answer.status, answer.read()
+                proxy.posts += 1
+                if proxy.posts == 1:
+                    status, payload = 500, b'{"code":"server_error","message":"lost"}'
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+
+def test_a_500_after_the_server_stored_the_batch_is_retried_once_and_stored_once(server, key):
+    proxy = LosesFirstAnswer(server.url)
+    try:
+        with ConversationLogger(proxy.url, key) as conversation_logger:
+            for n in range(3):
+                conversation_logger.log_conversation(
+                    "rb8001", "U1", f"m{n}", "", {"event_id": f"L{n}"}
+                )
+            assert conversation_logger.flush(30)
+    finally:
+        proxy.httpd.shutdown()
+
+    assert proxy.posts == 2  # the lost answer, then the retry
+    assert stored() == 3
+    counters = conversation_logger.counters
+    assert (counters.retried, counters.sent, counters.duplicates) == (1, 0, 3)
+
+
+def test_a_forked_child_sends_its_own_turns_and_not_the_parents(server, key):
+    import os
+
+    conversation_logger = ConversationLogger(server.url, key, flush_interval=30)
+    conversation_logger.log_conversation("rb8001", "U1", "parent", "", {"event_id": "Fork-parent"})
+    child = os.fork()
+    if child == 0:  # the child: its own queue and thread, then out without pytest's exit
+        conversation_logger.log_conversation(
+            "rb8001", "U1", "child", "", {"event_id": "Fork-child"}
+        )
+        os._exit(0 if conversation_logger.close(20) else 1)
+    _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert conversation_logger.close(20)
+
+    assert sorted(ConversationLog.objects.values_list("event_id", flat=True)) == [
+        "Fork-child",
+        "Fork-parent",
+    ]
