@@ -20,8 +20,9 @@ logger = logging.getLogger("robeing_client")
 
 
 class AsyncConversationLogger:
-    """`log_conversation` is a plain (non-async) call that queues and returns;
-    a task of the running loop sends. `await flush()` / `await close()`."""
+    """`await log_conversation(...)` as the seed's async handler writes it:
+    it queues the turn and returns at once; a task of the running loop sends.
+    `await flush()` / `await close()`."""
 
     def __init__(
         self,
@@ -48,7 +49,7 @@ class AsyncConversationLogger:
         self._client: httpx.AsyncClient | None = None
         self._closing = False
 
-    def log_conversation(
+    async def log_conversation(
         self,
         robeing_id: str,
         user_id: str | None,

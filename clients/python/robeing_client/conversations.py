@@ -31,6 +31,7 @@ logger = logging.getLogger("robeing_client")
 OnFull = Literal["drop_oldest", "drop_newest"]
 # Where the Slack handler's metadata keys go (seed 6.1: channel, ts, thread_ts).
 SLACK_COLUMNS = {
+    "slack_channel": "channel_id",  # the seed's handler (2.2) sends these names
     "channel": "channel_id",
     "channel_id": "channel_id",
     "thread_ts": "thread_ts",
@@ -74,8 +75,10 @@ def turn_body(user_id: str | None, message: str, response: str, metadata: dict |
     for key, column in SLACK_COLUMNS.items():
         if key in metadata and metadata[key] not in (None, ""):
             body[column] = metadata.pop(key)
-    ts = metadata.pop("ts", None) or metadata.pop("event_ts", None)
-    event_id = metadata.pop("event_id", None)
+    ts = (
+        metadata.pop("slack_ts", None) or metadata.pop("ts", None) or metadata.pop("event_ts", None)
+    )
+    event_id = metadata.pop("event_id", None) or metadata.pop("slack_event_id", None)
     if not event_id and ts and body.get("channel_id"):
         event_id = f"{body['channel_id']}:{ts}"
     body["event_id"] = str(event_id or f"client:{uuid.uuid4()}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -13,6 +14,7 @@ from robeing_client import AuthenticationError, ConversationLogger, SettingsMana
 
 from accounts import services as account_services
 from conversations.models import ConversationLog
+from core.tests import live
 from settings_app import services as settings_services
 
 pytestmark = [pytest.mark.postgresql, pytest.mark.django_db(transaction=True)]
@@ -178,7 +180,7 @@ def test_the_async_twins_log_report_and_read_settings(server, key):
     async def bot() -> tuple[bool, int, str]:
         async with AsyncConversationLogger(server.url, key) as conversation_logger:
             for n in range(30):
-                conversation_logger.log_conversation("rb8001", "U1", f"비동기 {n}", "네")
+                await conversation_logger.log_conversation("rb8001", "U1", f"비동기 {n}", "네")
             flushed = await conversation_logger.flush(20)
         stats = AsyncStatsManager(server.url, key, "rb8001")
         result = await stats.on_task_success("email", 2, task_id="T-async-1")
@@ -252,8 +254,6 @@ def test_a_500_after_the_server_stored_the_batch_is_retried_once_and_stored_once
 
 
 def test_a_forked_child_sends_its_own_turns_and_not_the_parents(server, key):
-    import os
-
     conversation_logger = ConversationLogger(server.url, key, flush_interval=30)
     conversation_logger.log_conversation("rb8001", "U1", "parent", "", {"event_id": "Fork-parent"})
     child = os.fork()
@@ -270,3 +270,17 @@ def test_a_forked_child_sends_its_own_turns_and_not_the_parents(server, key):
         "Fork-child",
         "Fork-parent",
     ]
+
+
+def test_the_seeds_slack_handler_example_runs_against_the_server(server, key):
+    example = live.ROOT / "clients" / "python" / "examples" / "slack_handler.py"
+    env = {**os.environ, "ROBEING_CONSOLE_URL": server.url, "ROBEING_API_KEY": key}
+
+    run = subprocess.run([sys.executable, str(example)], env=env, capture_output=True,
+                         text=True, timeout=60)  # fmt: skip
+
+    assert run.returncode == 0, run.stderr
+    assert "[formal] 내일 회의 몇 시예요?에 대한 답변입니다." in run.stdout
+    turn = ConversationLog.objects.get(robeing_id="rb8001")
+    assert (turn.channel_id, turn.event_id) == ("C0DEMO", "C0DEMO:1733050000.000100")
+    assert "XP (level" in run.stdout
