@@ -284,3 +284,35 @@ def test_the_seeds_slack_handler_example_runs_against_the_server(server, key):
     turn = ConversationLog.objects.get(robeing_id="rb8001")
     assert (turn.channel_id, turn.event_id) == ("C0DEMO", "C0DEMO:1733050000.000100")
     assert "XP (level" in run.stdout
+
+
+def test_update_setting_after_someone_else_changed_them_re_reads_and_succeeds(server, key):
+    manager = SettingsManager(server.url, key, "rb8001")
+    assert manager.get_setting("system", "debug_mode") is False  # holds ETag "0"
+    settings_services.settings_patch(
+        robeing_id="rb8001", category="system_settings", patch={"max_memory_size": 40},
+        actor=settings_services.Actor(key_prefix="operator"),
+    )  # fmt: skip
+
+    values = manager.update_setting("system", "debug_mode", True)  # a 412 first, then again
+
+    assert values["debug_mode"] is True and values["max_memory_size"] == 40
+    assert manager.requests == 2  # the first read and the re-read after the 412
+
+
+def test_the_package_installs_from_its_folder_and_imports_without_django(tmp_path):
+    folder = live.ROOT / "clients" / "python"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
+         "--target", str(tmp_path / "site"), str(folder)],
+        check=True, timeout=120, capture_output=True,
+    )  # fmt: skip
+    check = (
+        f"import sys; sys.path.insert(0, {str(tmp_path / 'site')!r}); import robeing_client; "
+        "print(robeing_client.__file__); assert 'django' not in sys.modules"
+    )
+    run = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True,
+                         timeout=60, cwd=tmp_path)  # fmt: skip
+
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.startswith(str(tmp_path / "site"))
