@@ -55,4 +55,12 @@ class RateLimited(RobeingError):
 
 
 class ServerError(RobeingError):
-    """5xx, or no answer at all (connection refused, timeout): worth retrying."""
+    """5xx, or no answer at all (connection refused, timeout): worth retrying;
+    `retry_after` is the server's Retry-After (a 503 while its database is
+    away sends one), or None."""
+
+    def __init__(
+        self, message: str, *, status: int = 0, code: str = "", retry_after: float | None = None
+    ) -> None:
+        super().__init__(message, status=status, code=code)
+        self.retry_after = retry_after

@@ -70,7 +70,8 @@ def raise_for_answer(response: httpx.Response) -> None:
     if status == 429:
         raise errors.RateLimited(message, retry_after=retry_after(response, default=1.0))
     if status >= 500:
-        raise errors.ServerError(message, status=status, code=code)
+        wait = retry_after(response, default=-1.0) if "Retry-After" in response.headers else None
+        raise errors.ServerError(message, status=status, code=code, retry_after=wait)
     raise errors.ValidationError(
         message, status=status, code=code, errors=field_errors(body.get("errors"))
     )
@@ -104,6 +105,8 @@ def backoff(attempt: int, error: BaseException, *, base: float = 0.5, cap: float
     Retry-After when it gave one, else exponential with full jitter."""
     if isinstance(error, errors.RateLimited):
         return error.retry_after
+    if isinstance(error, errors.ServerError) and error.retry_after is not None:
+        return min(cap, error.retry_after)
     return random.uniform(0, min(cap, base * 2 ** (attempt - 1)))
 
 

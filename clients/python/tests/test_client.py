@@ -316,3 +316,31 @@ def test_the_package_installs_from_its_folder_and_imports_without_django(tmp_pat
 
     assert run.returncode == 0, run.stderr
     assert run.stdout.startswith(str(tmp_path / "site"))
+
+
+def test_refused_input_raises_validation_error_with_the_servers_field_paths(server, key):
+    from robeing_client import ValidationError
+
+    with pytest.raises(ValidationError) as refused:
+        StatsManager(server.url, key, "rb8001").on_task_success("email", 99, task_id="T-bad")
+
+    assert refused.value.status == 400
+    assert [error.field for error in refused.value.errors] == ["difficulty"]
+
+
+def test_another_robeings_stats_are_permission_denied(server, key, other_robeing):
+    from robeing_client import PermissionDenied
+
+    with pytest.raises(PermissionDenied):
+        StatsManager(server.url, key, other_robeing.robeing_id).get_stats()
+
+
+def test_a_503_with_retry_after_is_waited_for_as_the_server_asks():
+    import httpx
+    from robeing_client import ServerError, transport
+
+    answer = httpx.Response(503, headers={"Retry-After": "5"}, json={"message": "database away"})
+    with pytest.raises(ServerError) as unavailable:
+        transport.raise_for_answer(answer)
+
+    assert transport.backoff(1, unavailable.value) == 5
