@@ -6,14 +6,26 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import deque
 from typing import Any
 
 import httpx
 
 from robeing_client import errors, transport
-from robeing_client.conversations import Counters, OnFull, QueuedTurn, turn_body
+from robeing_client.conversations import (
+    Counters,
+    OnFull,
+    QueuedTurn,
+    batch_answered,
+    batch_refused,
+    batch_request,
+    batch_retry_wait,
+    batch_take,
+    turn_body,
+    turn_dropped,
+)
 from robeing_client.models import Stats, TaskResult
-from robeing_client.settings import _MISSING, CATEGORIES, category_name
+from robeing_client.settings import SettingsCache, category_name, is_stale_write
 from robeing_client.stats import task_body
 
 logger = logging.getLogger("robeing_client")
@@ -41,7 +53,7 @@ class AsyncConversationLogger:
         self.batch_size, self.flush_interval = batch_size, flush_interval
         self.max_queue, self.on_full = max_queue, on_full
         self.counters = Counters()
-        self._queue: list[QueuedTurn] = []
+        self._queue: deque[QueuedTurn] = deque()
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
         self._idle.set()
@@ -60,10 +72,10 @@ class AsyncConversationLogger:
         if self._closing:
             raise RuntimeError("this AsyncConversationLogger is closed")
         if len(self._queue) >= self.max_queue:
-            self.counters.add(dropped=1)
+            turn_dropped(self.counters, self.max_queue)
             if self.on_full == "drop_newest":
                 return
-            self._queue.pop(0)
+            self._queue.popleft()
         self._queue.append(QueuedTurn(robeing_id, turn_body(user_id, message, response, metadata)))
         self.counters.add(queued=1)
         self._idle.clear()
@@ -106,46 +118,29 @@ class AsyncConversationLogger:
                 except TimeoutError:
                     pass
             self._wake.clear()
-            robeing_id = self._queue[0].robeing_id
-            count = 0
-            while count < min(self.batch_size, len(self._queue)):
-                if self._queue[count].robeing_id != robeing_id:
-                    break
-                count += 1
             # Out of the queue while it is sent: a full queue drops only turns
             # that wait, never one being sent.
-            batch = self._queue[:count]
-            del self._queue[:count]
-            await self._send(batch)
+            await self._send(batch_take(self._queue, self.batch_size))
         self._idle.set()
 
     async def _send(self, batch: list[QueuedTurn]) -> None:
-        path = f"/robeings/{batch[0].robeing_id}/conversations/batch/"
-        body = {"turns": [turn.body for turn in batch]}
+        path, body = batch_request(batch)
         attempt = 0
         while True:
             try:
                 answer = await self._client.post(path, json=body)
                 transport.raise_for_answer(answer)
-                result = answer.json()
-                self.counters.add(sent=int(result.get("created", 0)),
-                                  duplicates=int(result.get("duplicates", 0)))  # fmt: skip
-                rejected = [r for r in result.get("results", []) if r.get("status") == "error"]
-                if rejected:
-                    self.counters.add(rejected=len(rejected))
-                    logger.error("robeing_client: %d turns refused: %s", len(rejected), rejected)
+                batch_answered(self.counters, batch, answer.json())
                 return
             except httpx.HTTPError as error:
                 failure: errors.RobeingError = transport.no_answer(error)
             except errors.RobeingError as error:
                 failure = error
             if not transport.retryable(failure):
-                self.counters.add(rejected=len(batch))
-                logger.error("robeing_client: %d turns refused: %s", len(batch), failure)
+                batch_refused(self.counters, batch, failure)
                 return
             attempt += 1
-            self.counters.add(retried=1)
-            await asyncio.sleep(transport.backoff(attempt, failure))
+            await asyncio.sleep(batch_retry_wait(self.counters, attempt, failure))
 
 
 class AsyncStatsManager:
@@ -193,38 +188,29 @@ class AsyncSettingsManager:
         timeout: float = 10.0,
     ) -> None:
         self.robeing_id = robeing_id
-        self.revalidate_seconds = revalidate_seconds
         self._client = transport.async_client(transport.Config(base_url, api_key, timeout))
         self._lock = asyncio.Lock()
-        self._values: dict[str, dict[str, Any]] | None = None
-        self._etag: str | None = None
-        self._fresh_until = float("-inf")
+        self._cache = SettingsCache(revalidate_seconds)
         self.requests = 0
 
     @property
     def _path(self) -> str:
         return f"/robeings/{self.robeing_id}/settings/"
 
-    async def _current(self) -> dict[str, dict[str, Any]]:
+    async def _current(self) -> None:
         async with self._lock:
-            if self._values is not None and time.monotonic() < self._fresh_until:
-                return self._values
-            headers = {"If-None-Match": self._etag} if self._etag else {}
-            started = time.monotonic()
-            answer = await transport.acall(self._client, "GET", self._path, headers=headers)
+            if self._cache.fresh():
+                return
+            asked_at = time.monotonic()
+            answer = await transport.acall(
+                self._client, "GET", self._path, headers=self._cache.read_headers()
+            )
             self.requests += 1
-            if answer.status_code != 304:
-                body = answer.json()
-                self._values = {
-                    name: body[name] for name in set(CATEGORIES.values()) if name in body
-                }
-                self._etag = answer.headers.get("ETag")
-            self._fresh_until = started + self.revalidate_seconds
-            return self._values
+            self._cache.store_read(answer, asked_at=asked_at)
 
     async def get_setting(self, category: str, key: str, default: Any = None) -> Any:
-        value = (await self._current()).get(category_name(category), {}).get(key, _MISSING)
-        return default if value is _MISSING else value
+        await self._current()
+        return self._cache.lookup(category, key, default)
 
     async def update_setting(self, category: str, key: str, value: Any) -> dict[str, Any]:
         name = category_name(category)
@@ -233,20 +219,14 @@ class AsyncSettingsManager:
             try:
                 answer = await transport.acall(
                     self._client, "PATCH", f"{self._path}{name}/",
-                    json={key: value},
-                    headers={"If-Match": self._etag or "*",
-                             "Content-Type": "application/merge-patch+json"},
+                    json={key: value}, headers=self._cache.patch_headers(),
                 )  # fmt: skip
             except errors.Conflict as conflict:
-                if conflict.status != 412 or attempt == 2:
+                if not is_stale_write(conflict, attempt):
                     raise
-                self._fresh_until = float("-inf")
+                self._cache.invalidate()
                 continue
-            body = answer.json()
-            if self._values is not None:
-                self._values[name] = body["values"]
-            self._etag = answer.headers.get("ETag", self._etag)
-            return body["values"]
+            return self._cache.store_patch(name, answer)
         raise AssertionError("unreachable")
 
     async def close(self) -> None:

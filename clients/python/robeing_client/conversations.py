@@ -94,6 +94,57 @@ def turn_body(user_id: str | None, message: str, response: str, metadata: dict |
     return body
 
 
+def batch_take(queue: deque[QueuedTurn], size: int) -> list[QueuedTurn]:
+    """Up to `size` turns off the front of the queue, all of the first one's
+    robeing (the batch endpoint is the robeing's)."""
+    batch: list[QueuedTurn] = []
+    robeing_id = queue[0].robeing_id if queue else ""
+    while queue and len(batch) < size and queue[0].robeing_id == robeing_id:
+        batch.append(queue.popleft())
+    return batch
+
+
+def batch_request(batch: list[QueuedTurn]) -> tuple[str, dict[str, Any]]:
+    """The path and body of one batch (the batch endpoint is the robeing's)."""
+    path = f"/robeings/{batch[0].robeing_id}/conversations/batch/"
+    return path, {"turns": [turn.body for turn in batch]}
+
+
+def batch_answered(counters: Counters, batch: list[QueuedTurn], answer: dict) -> None:
+    """Count the server's answer to a batch; log each turn it refused."""
+    counters.add(sent=int(answer.get("created", 0)), duplicates=int(answer.get("duplicates", 0)))
+    for result in answer.get("results", []):
+        if result.get("status") == "error":
+            counters.add(rejected=1)
+            event_id = batch[result["index"]].body.get("event_id")
+            logger.error("robeing_client: turn %s refused: %s", event_id, result.get("errors"))
+
+
+def batch_refused(
+    counters: Counters, batch: list[QueuedTurn], failure: errors.RobeingError
+) -> None:
+    # The key or the robeing is refused: resending cannot help.
+    counters.add(rejected=len(batch))
+    logger.error("robeing_client: %d turns refused: %s", len(batch), failure)
+
+
+def batch_retry_wait(counters: Counters, attempt: int, failure: errors.RobeingError) -> float:
+    """Seconds before sending a batch again, counted and logged."""
+    counters.add(retried=1)
+    wait = transport.backoff(attempt, failure)
+    logger.warning("robeing_client: batch not stored (%s); again in %.1f s", failure, wait)
+    return wait
+
+
+def turn_dropped(counters: Counters, max_queue: int) -> None:
+    counters.add(dropped=1)
+    dropped = counters.dropped
+    if dropped & (dropped - 1) == 0:  # 1, 2, 4, 8, ...: a full queue does not flood the log
+        logger.warning(
+            "robeing_client: queue full (%d turns); %d dropped so far", max_queue, dropped
+        )
+
+
 class ConversationLogger:
     def __init__(
         self,
@@ -151,22 +202,14 @@ class ConversationLogger:
             if self._closing:
                 raise RuntimeError("this ConversationLogger is closed")
             if len(self._queue) >= self.max_queue:
-                self.counters.add(dropped=1)
+                turn_dropped(self.counters, self.max_queue)
                 if self.on_full == "drop_newest":
-                    self._log_dropped()
                     return
                 self._queue.popleft()
-                self._log_dropped()
             self._queue.append(turn)
             self.counters.add(queued=1)
             if len(self._queue) >= self.batch_size:
                 self._condition.notify()
-
-    def _log_dropped(self) -> None:
-        dropped = self.counters.dropped
-        if dropped & (dropped - 1) == 0:  # 1, 2, 4, 8, ...: a full queue does not flood the log
-            logger.warning("robeing_client: queue full (%d turns); %d dropped so far",
-                           self.max_queue, dropped)  # fmt: skip
 
     def flush(self, timeout: float = 10.0) -> bool:
         """Wait until every queued turn is answered; False if `timeout` passed first."""
@@ -238,52 +281,32 @@ class ConversationLogger:
             if not self._queue:
                 self._flush_wanted = False
                 return []
-            robeing_id = self._queue[0].robeing_id
-            batch: list[QueuedTurn] = []
-            # One robeing per request (the batch endpoint is the robeing's).
-            while self._queue and len(batch) < self.batch_size:
-                if self._queue[0].robeing_id != robeing_id:
-                    break
-                batch.append(self._queue.popleft())
+            batch = batch_take(self._queue, self.batch_size)
             self._in_flight = len(batch)
             return batch
 
     def _send(self, batch: list[QueuedTurn]) -> None:
         if not batch:
             return
-        path = f"/robeings/{batch[0].robeing_id}/conversations/batch/"
-        body = {"turns": [turn.body for turn in batch]}
+        path, body = batch_request(batch)
         attempt = 0
         while True:
             try:
                 answer = self._client.post(path, json=body)
                 transport.raise_for_answer(answer)
-                self._count(batch, answer.json())
+                batch_answered(self.counters, batch, answer.json())
                 return
             except httpx.HTTPError as error:
                 failure: errors.RobeingError = transport.no_answer(error)
             except errors.RobeingError as error:
                 failure = error
             if not transport.retryable(failure):
-                # The key or the robeing is refused: resending cannot help.
-                self.counters.add(rejected=len(batch))
-                logger.error("robeing_client: %d turns refused: %s", len(batch), failure)
+                batch_refused(self.counters, batch, failure)
                 return
             attempt += 1
-            self.counters.add(retried=1)
-            wait = transport.backoff(attempt, failure)
-            logger.warning("robeing_client: batch not stored (%s); again in %.1f s", failure, wait)
+            wait = batch_retry_wait(self.counters, attempt, failure)
             with self._condition:
                 # Wake early only to stop: a close() whose flush gave up.
                 if self._condition.wait_for(lambda: self._stopping, timeout=wait):
                     self._queue.extendleft(reversed(batch))  # left for close() to report
                     return
-
-    def _count(self, batch: list[QueuedTurn], answer: dict) -> None:
-        self.counters.add(sent=int(answer.get("created", 0)),
-                          duplicates=int(answer.get("duplicates", 0)))  # fmt: skip
-        for result in answer.get("results", []):
-            if result.get("status") == "error":
-                self.counters.add(rejected=1)
-                event_id = batch[result["index"]].body.get("event_id")
-                logger.error("robeing_client: turn %s refused: %s", event_id, result.get("errors"))

@@ -12,6 +12,8 @@ import threading
 import time
 from typing import Any
 
+import httpx
+
 from robeing_client import errors, transport
 
 # The seed's short names, and the API's.
@@ -34,6 +36,55 @@ def category_name(category: str) -> str:
         ) from None
 
 
+class SettingsCache:
+    """What the sync and async managers keep, and how an answer changes it:
+    the values, their ETag, and until when they are trusted without asking."""
+
+    def __init__(self, revalidate_seconds: float) -> None:
+        self.revalidate_seconds = revalidate_seconds
+        self.values: dict[str, dict[str, Any]] | None = None
+        self.etag: str | None = None
+        self.fresh_until = float("-inf")
+
+    def fresh(self) -> bool:
+        return self.values is not None and time.monotonic() < self.fresh_until
+
+    def read_headers(self) -> dict[str, str]:
+        return {"If-None-Match": self.etag} if self.etag else {}
+
+    def store_read(self, answer: httpx.Response, *, asked_at: float) -> dict[str, dict[str, Any]]:
+        """A GET's answer: 304 keeps the values, 200 replaces them. Trusted from
+        when the request was sent, not from when it was answered."""
+        if answer.status_code != 304:
+            body = answer.json()
+            self.values = {name: body[name] for name in set(CATEGORIES.values()) if name in body}
+            self.etag = answer.headers.get("ETag")
+        self.fresh_until = asked_at + self.revalidate_seconds
+        return self.values
+
+    def lookup(self, category: str, key: str, default: Any) -> Any:
+        value = (self.values or {}).get(category_name(category), {}).get(key, _MISSING)
+        return default if value is _MISSING else value
+
+    def patch_headers(self) -> dict[str, str]:
+        return {"If-Match": self.etag or "*", "Content-Type": "application/merge-patch+json"}
+
+    def store_patch(self, category: str, answer: httpx.Response) -> dict[str, Any]:
+        body = answer.json()
+        if self.values is not None:
+            self.values[category] = body["values"]
+        self.etag = answer.headers.get("ETag", self.etag)
+        return body["values"]
+
+    def invalidate(self) -> None:
+        self.fresh_until = float("-inf")
+
+
+def is_stale_write(conflict: errors.Conflict, attempt: int) -> bool:
+    """A 412 on the first try: someone changed the settings; read and try again."""
+    return conflict.status == 412 and attempt == 1
+
+
 class SettingsManager:
     def __init__(
         self,
@@ -45,39 +96,30 @@ class SettingsManager:
         timeout: float = 10.0,
     ) -> None:
         self.robeing_id = robeing_id
-        self.revalidate_seconds = revalidate_seconds
         self._client = transport.sync_client(transport.Config(base_url, api_key, timeout))
         self._lock = threading.Lock()
-        self._values: dict[str, dict[str, Any]] | None = None
-        self._etag: str | None = None
-        self._fresh_until = float("-inf")
+        self._cache = SettingsCache(revalidate_seconds)
         self.requests = 0  # GETs sent, for the curious (and the tests)
 
     @property
     def _path(self) -> str:
         return f"/robeings/{self.robeing_id}/settings/"
 
-    def _current(self) -> dict[str, dict[str, Any]]:
+    def _current(self) -> None:
         with self._lock:
-            if self._values is not None and time.monotonic() < self._fresh_until:
-                return self._values
-            headers = {"If-None-Match": self._etag} if self._etag else {}
-            started = time.monotonic()
-            answer = transport.call(self._client, "GET", self._path, headers=headers)
+            if self._cache.fresh():
+                return
+            asked_at = time.monotonic()
+            answer = transport.call(
+                self._client, "GET", self._path, headers=self._cache.read_headers()
+            )
             self.requests += 1
-            if answer.status_code != 304:
-                body = answer.json()
-                self._values = {
-                    name: body[name] for name in set(CATEGORIES.values()) if name in body
-                }
-                self._etag = answer.headers.get("ETag")
-            self._fresh_until = started + self.revalidate_seconds
-            return self._values
+            self._cache.store_read(answer, asked_at=asked_at)
 
     def get_setting(self, category: str, key: str, default: Any = None) -> Any:
         """The value (merged over the schema's defaults by the server), or `default`."""
-        value = self._current().get(category_name(category), {}).get(key, _MISSING)
-        return default if value is _MISSING else value
+        self._current()
+        return self._cache.lookup(category, key, default)
 
     def update_setting(self, category: str, key: str, value: Any) -> dict[str, Any]:
         """Change one key (a JSON merge patch; None resets it to the default).
@@ -89,27 +131,21 @@ class SettingsManager:
             try:
                 answer = transport.call(
                     self._client, "PATCH", f"{self._path}{name}/",
-                    json={key: value},
-                    headers={"If-Match": self._etag or "*",
-                             "Content-Type": "application/merge-patch+json"},
+                    json={key: value}, headers=self._cache.patch_headers(),
                 )  # fmt: skip
             except errors.Conflict as conflict:
-                if conflict.status != 412 or attempt == 2:
+                if not is_stale_write(conflict, attempt):
                     raise
                 self.invalidate()
                 continue
-            body = answer.json()
             with self._lock:
-                if self._values is not None:
-                    self._values[name] = body["values"]
-                self._etag = answer.headers.get("ETag", self._etag)
-            return body["values"]
+                return self._cache.store_patch(name, answer)
         raise AssertionError("unreachable")
 
     def invalidate(self) -> None:
         """Read from the server on the next get_setting."""
         with self._lock:
-            self._fresh_until = float("-inf")
+            self._cache.invalidate()
 
     def close(self) -> None:
         self._client.close()
