@@ -145,7 +145,11 @@ def test_a_task_success_earns_experience(server, key):
 
 
 def test_an_operators_change_reaches_get_setting_after_the_interval_and_not_before(server, key):
-    manager = SettingsManager(server.url, key, "rb8001", revalidate_seconds=1.0)
+    # Long enough that the operator's write below surely ends within it on a
+    # loaded machine (1 s was not always).
+    interval = 5.0
+    manager = SettingsManager(server.url, key, "rb8001", revalidate_seconds=interval)
+    first_read = time.monotonic()
     assert manager.get_setting("user_preference", "language") == "ko"
     assert manager.get_setting("system", "pii_masking") is True
     assert manager.requests == 1
@@ -157,7 +161,7 @@ def test_an_operators_change_reaches_get_setting_after_the_interval_and_not_befo
     assert manager.get_setting("user_preference", "language") == "ko"  # within the interval
     assert manager.requests == 1  # and no request was made for it
 
-    time.sleep(1.1)
+    time.sleep(max(0.0, first_read + interval + 0.1 - time.monotonic()))
     assert manager.get_setting("user_preference", "language") == "en"
     assert manager.get_setting("user_preference", "nope", default="x") == "x"
     assert manager.requests == 2
