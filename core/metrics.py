@@ -137,7 +137,3 @@ def metrics_process_dead(pid: int) -> None:
     shutdown): prometheus-client drops its live gauges. Its counters stay,
     so totals do not go backwards while the server runs."""
     multiprocess.mark_process_dead(pid)
-
-
-def bounded(value: str, allowed: Iterable[str], *, other: str = "other") -> str:
-    return value if value in allowed else other

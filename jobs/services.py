@@ -170,7 +170,7 @@ job_items = counter(
     ["job", "item"],
 )
 
-# Outcomes an exception ends a run with; LOCKED, RETRIED and FAILED are errors.
+# A run's outcomes, by a shorter name.
 Outcome = JobRun.Outcome
 
 
